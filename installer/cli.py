@@ -1,0 +1,113 @@
+"""The `sunbeam-install` command line: parse, dispatch to `installer.cmd.<name>`, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from installer.cmd._options import add_run_options
+from installer.exits import Exit, UserError
+
+PROG = "sunbeam-install"
+
+DESCRIPTION = """\
+Deploy and upgrade an OpenStack cloud the Sunbeam way: the control plane as Juju charms on
+Kubernetes, hypervisor and storage as snaps on the hosts.
+
+With no command, starts the guided installer (a text UI on a capable terminal, line prompts
+with --plain). With --answers FILE, installs headless from an answers file. Add --dry-run to
+any command that changes something to run it against a built-in simulated lab instead: no root,
+snapd or Juju needed."""
+
+EPILOG = """\
+exit codes: 0 done; 1 invalid input (answers file, preflight errors); 2 usage or not available;
+3 a step failed (resumable with `resume`); 4 needs root or a missing prerequisite;
+130 interrupted (resumable).
+
+examples:
+  sunbeam-install --answers examples/three-node.yaml --dry-run --yes
+  sunbeam-install validate examples/three-node.yaml
+  sunbeam-install plan examples/single-node.yaml
+  sunbeam-install probe ubuntu@10.20.0.12 --json"""
+
+# name -> one-line help; each has a module installer/cmd/<name>.py
+COMMANDS: dict[str, str] = {
+    "upgrade": "upgrade a deployed cloud to a newer OpenStack release",
+    "probe": "show the host facts (NICs, disks, CPU, memory, OS) of this host or of SSH hosts",
+    "validate": "check an answers file (schema, rules, preflight) without changing anything",
+    "plan": "print the ordered steps that installing an answers file would run",
+    "schema": "print the JSON Schema of the answers file (for editors)",
+    "resume": "continue the last interrupted or failed run from its journal",
+    "status": "show what the journal says about the last run",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="ask the questions as plain line prompts (serial consoles, TERM=dumb)",
+    )
+    parser.add_argument(
+        "--answers",
+        metavar="FILE",
+        help="install headless from this answers file (see `sunbeam-install schema`)",
+    )
+    add_run_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name, help_text in COMMANDS.items():
+        module = _command_module(name)
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=(module.__doc__ or help_text).strip(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+    return parser
+
+
+def _command_module(name: str):  # type: ignore[no-untyped-def]
+    return importlib.import_module(f"installer.cmd.{name}")
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("sunbeam-install")
+    except Exception:
+        return "unknown"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse exits 2 on usage errors, 0 on --help
+        return int(e.code or 0)
+    name = args.command or "install"
+    try:
+        return int(_command_module(name).run(args))
+    except UserError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return int(e.code)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return int(Exit.INTERRUPTED)
+    except BrokenPipeError:
+        # stdout closed early (e.g. `| head`): not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(Exit.OK)
