@@ -1,4 +1,5 @@
-"""The `sunbeam-install` command line: parse, dispatch to `installer.cmd.<name>`, map errors to exit codes."""
+"""The `sunbeam-install` command line: parse, dispatch to `installer.cmd.<name>`, map errors
+to exit codes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from installer.cmd._options import add_run_options
 from installer.exits import Exit, UserError
@@ -77,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_module(name: str):  # type: ignore[no-untyped-def]
+def _command_module(name: str) -> ModuleType:
     return importlib.import_module(f"installer.cmd.{name}")
 
 

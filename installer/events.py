@@ -1,4 +1,4 @@
-"""Events: what the runner tells the renderers (TUI, console, JSON lines). Exactly DESIGN.md's set."""
+"""Events: what the runner tells the renderers (TUI, console, JSON lines); DESIGN.md's set."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
@@ -27,11 +27,13 @@ class IpRange:
     def __contains__(self, address: object) -> bool:
         if not isinstance(address, IPv4Address | IPv6Address):
             return False
-        return address.version == self.start.version and self.start <= address <= self.end
+        return address.version == self.start.version and int(self.start) <= int(address) <= int(
+            self.end
+        )
 
     @property
     def ordered(self) -> bool:
-        return self.start <= self.end
+        return int(self.start) <= int(self.end)
 
     def size(self) -> int:
         return int(self.end) - int(self.start) + 1
@@ -42,13 +44,15 @@ class IpRange:
     def overlaps(self, other: IpRange) -> bool:
         if self.start.version != other.start.version:
             return False
-        return self.start <= other.end and other.start <= self.end
+        return int(self.start) <= int(other.end) and int(other.start) <= int(self.end)
 
     @classmethod
     def parse(cls, text: str) -> IpRange:
         parts = text.split("-")
         if len(parts) != 2:
-            raise ValueError(f"{text!r} is not a range; write it as START-END, e.g. 10.0.0.10-10.0.0.20")
+            raise ValueError(
+                f"{text!r} is not a range; write it as START-END, e.g. 10.0.0.10-10.0.0.20"
+            )
         try:
             start, end = ip_address(parts[0].strip()), ip_address(parts[1].strip())
         except ValueError as e:

@@ -110,4 +110,6 @@ def load_release(name: str) -> Release:
     if name not in shipped_releases():
         raise KeyError(name)
     text = resources.files(RELEASES_PACKAGE).joinpath(f"{name}.yaml").read_text()
-    return Release.model_validate(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    return Release.model_validate(
+        yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    )
