@@ -282,3 +282,13 @@ def test_yaml_anchors_and_merge_keys_work() -> None:
     )
     text = text.replace("    roles: [control, compute, storage]\n", "    roles: *all\n")
     assert load_answers_text(text).answers.hosts[2].roles == ["control", "compute", "storage"]
+
+
+def test_benchmark_generator_gives_valid_files() -> None:
+    import sys
+
+    sys.path.insert(0, str(EXAMPLES.parent / "bench"))
+    from answers_gen import generate
+
+    answers = load_answers_text(generate(60), "gen.yaml").answers
+    assert len(answers.hosts) == 60 and len(answers.hosts_with("control")) == 3

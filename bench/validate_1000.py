@@ -1,0 +1,45 @@
+"""Benchmark: `validate` of a generated 1,000-host answers file (target well under 1 s).
+
+Runs the loader in-process (parse + schema + static rules), best of 5, and the whole
+`sunbeam-install validate` command in a subprocess (interpreter start-up included)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from answers_gen import generate  # noqa: E402
+
+from manifests.loader import load_answers_file  # noqa: E402
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.yaml"
+        path.write_text(generate(n))
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            loaded = load_answers_file(path)
+            times.append(time.perf_counter() - t0)
+        assert len(loaded.answers.hosts) == n
+        walls = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "installer", "validate", str(path)],
+                           check=True, capture_output=True)
+            walls.append(time.perf_counter() - t0)
+        size = path.stat().st_size
+    print(f"validate {n} hosts ({size / 1024:.0f} KiB): in-process best {min(times) * 1000:.0f} ms, "
+          f"median {statistics.median(times) * 1000:.0f} ms; whole command "
+          f"(with interpreter start) best {min(walls) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
