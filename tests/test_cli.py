@@ -66,3 +66,26 @@ def test_console_script_never_tracebacks(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     assert r.stderr.startswith(f"{garbage}:1:1: is a binary file")
+
+
+def test_validate_dry_run_runs_preflight_on_lab_hosts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(EXAMPLES / "three-node.yaml"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "preflight against the simulated lab's default hosts: 0 errors" in out
+
+
+def test_validate_dry_run_with_recorded_facts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A laptop VM's facts recorded as node1: its disks and names are not what the example says.
+    (tmp_path / "node1.json").write_text((FIXTURES / "facts" / "sunbeam-vm.json").read_text())
+    example = EXAMPLES / "single-node.yaml"
+    assert main(["validate", str(example), "--dry-run", "--facts", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert f"facts from {tmp_path}: 3 errors" in captured.out
+    err = captured.err
+    assert (
+        f"{example}:15:9: error: OSD device /dev/disk/by-id/wwn-0x5000c500a1b2c3d4 does not "
+        "exist on host node1" in err
+    )
+    assert f"{example}:11:11: error: Host node1 calls itself sunbeam-vm.lan" in err

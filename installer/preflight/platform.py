@@ -1,0 +1,164 @@
+"""The host platform: facts present at all, architecture, Ubuntu release, snapd.
+
+Architecture, per what Sunbeam publishes: the openstack snap and the control-plane charm images
+are amd64 only, so a control host must be amd64. openstack-hypervisor and microceph are also
+built for arm64, so an arm64 compute or storage host can work but is outside what Sunbeam
+supports (warning). Anything else has no snaps at all (error).
+"""
+
+from __future__ import annotations
+
+from installer.preflight._common import Facts, hosts_with_facts, join
+from installer.preflight.finding import Finding
+from manifests.answers import Answers
+from manifests.release import Release
+
+AMD64 = {"x86_64", "amd64"}
+ARM64 = {"aarch64", "arm64"}
+
+
+def facts_missing(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
+    out = []
+    for i, host in enumerate(answers.hosts):
+        if host.name in facts:
+            continue
+        user = f"{host.ssh_user}@" if host.ssh_user else ""
+        target = f"{user}{host.address}" if host.address else "this machine"
+        out.append(
+            Finding(
+                severity="error",
+                code="facts-missing",
+                host=host.name,
+                message=f"Host {host.name} could not be probed ({target}), so none of its "
+                "checks could run.",
+                hint=f"Check that {target} is reachable over SSH with python3 installed, then "
+                f"try `sunbeam-install probe {target}`."
+                if host.address
+                else "Run `sunbeam-install probe` on this machine to see what fails.",
+                path=["hosts", i, "address" if host.address is not None else "name"],
+            )
+        )
+    return out
+
+
+def architecture(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
+    out = []
+    for i, host, hf in hosts_with_facts(answers, facts):
+        arch = (hf.cpu.architecture or hf.os.arch or "unknown").lower()
+        if arch in AMD64:
+            continue
+        if arch in ARM64 and "control" not in host.roles:
+            out.append(
+                Finding(
+                    severity="warning",
+                    code="arch-unsupported",
+                    host=host.name,
+                    message=f"Host {host.name} is {arch}; Sunbeam supports amd64 (x86_64), though "
+                    "its hypervisor and Ceph snaps are also built for arm64.",
+                    hint="Confirm to try arm64 for compute and storage, or use an amd64 host.",
+                    path=["hosts", i],
+                )
+            )
+            continue
+        why = (
+            "the OpenStack control plane is published for amd64 only"
+            if arch in ARM64
+            else "Sunbeam's snaps and charms are published for amd64 only"
+        )
+        out.append(
+            Finding(
+                severity="error",
+                code="arch-unsupported",
+                host=host.name,
+                message=f"Host {host.name} is {arch}; it must be amd64 (x86_64), because {why}.",
+                hint="Use an amd64 host"
+                + (" for the control role." if arch in ARM64 else "."),
+                path=["hosts", i, "roles"] if arch in ARM64 else ["hosts", i],
+            )
+        )
+    return out
+
+
+def _bases(release: Release) -> list[str]:
+    """The Ubuntu releases the release's machine charms are built for: ubuntu@24.04 -> 24.04."""
+    charms = release.machine_charms.values()
+    return sorted({c.base.split("@", 1)[1] for c in charms if c.base and "@" in c.base})
+
+
+def os_release(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
+    """Machine charms deploy only onto hosts of their base; Juju refuses any other."""
+    bases = _bases(release)
+    if not bases:
+        return []
+    out = []
+    for i, host, hf in hosts_with_facts(answers, facts):
+        os_id, version = hf.os.id, hf.os.version
+        if os_id is None or version is None:
+            out.append(
+                Finding(
+                    severity="warning",
+                    code="os-unknown",
+                    host=host.name,
+                    message=f"The operating system of host {host.name} is unknown; OpenStack "
+                    f"{release.release} needs Ubuntu {join(bases)}.",
+                    hint=f"Check /etc/os-release on {host.name}, then confirm.",
+                    path=["hosts", i],
+                )
+            )
+            continue
+        if os_id.lower() == "ubuntu" and version in bases:
+            continue
+        shown = hf.os.pretty_name or f"{os_id} {version}"
+        out.append(
+            Finding(
+                severity="error",
+                code="os-unsupported",
+                host=host.name,
+                message=f"Host {host.name} runs {shown}; OpenStack {release.release} needs "
+                f"Ubuntu {join(bases)}.",
+                hint=f"Install Ubuntu {bases[-1]} on {host.name}, or choose a release built for "
+                "its Ubuntu.",
+                path=["hosts", i],
+            )
+        )
+    return out
+
+
+def snapd(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
+    """Real mode only: every part of the cloud is a snap."""
+    out = []
+    for i, host, hf in hosts_with_facts(answers, facts):
+        if hf.snapd.present:
+            continue
+        out.append(
+            Finding(
+                severity="error",
+                code="snapd-missing",
+                host=host.name,
+                message=f"Host {host.name} has no snapd; Juju, Kubernetes, the hypervisor and "
+                "Ceph are all installed as snaps.",
+                hint=f"Run `sudo apt install snapd` on {host.name}.",
+                path=["hosts", i],
+            )
+        )
+    return out
+
+
+def probe_errors(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
+    """Readers that failed leave facts at their defaults; say so, since other checks used them."""
+    out = []
+    for i, host, hf in hosts_with_facts(answers, facts):
+        if not hf.probe_errors:
+            continue
+        out.append(
+            Finding(
+                severity="info",
+                code="probe-incomplete",
+                host=host.name,
+                message=f"Probing host {host.name} was incomplete: {'; '.join(hf.probe_errors)}.",
+                hint="Findings about what those readers cover may be wrong; probe again as "
+                "root for complete facts.",
+                path=["hosts", i],
+            )
+        )
+    return out
