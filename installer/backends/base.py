@@ -65,6 +65,9 @@ class ModelStatus:
     machines: dict[str, str] = field(default_factory=dict)  # machine id -> hostname
     relations: set[frozenset[str]] = field(default_factory=set)  # {"a:ep", "b:ep"}
     offers: dict[str, str] = field(default_factory=dict)  # offer name -> "app:endpoint"
+    # Remote applications consumed from offers (juju status "application-endpoints"):
+    # local alias -> offer URL ("controller:admin/model.offer").
+    consumed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class SnapBackend(Protocol):
     ) -> SnapInfo: ...
     async def revert(self, host: str, name: str, *, progress: ProgressFn) -> SnapInfo: ...
     async def set_config(self, host: str, name: str, values: Mapping[str, object]) -> None: ...
+    async def get_config(self, host: str, name: str, keys: Sequence[str]) -> dict[str, object]:
+        """Values of `keys` (snapd GET /v2/snaps/{name}/conf?keys=...); unset keys are absent."""
+        ...
     async def connect(self, host: str, plug: str, slot: str) -> None: ...
 
 

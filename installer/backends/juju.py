@@ -1,0 +1,478 @@
+"""JujuBackend over the `juju` CLI: jubilant for short calls, our streaming runner for long ones.
+
+jubilant (Canonical's maintained CLI wrapper, which Sunbeam moved to) runs each command with
+`subprocess.run`: it blocks and streams nothing, so its calls run in a worker thread and only the
+short ones go through it. ``bootstrap`` and ``add-machine`` take minutes and their output is the
+operator's only sign of life, so they run through `commands.run_command`, streamed line by line
+(jubilant's add_machine also does not return the new machine's id).
+
+Models are addressed as ``controller:model`` once the controller is known, so the operator's
+own ``juju switch`` never redirects the installer. Idempotency: "already exists" answers of
+deploy, add-model, integrate, offer and consume mean the wanted state and are not errors (a step
+retried after a timeout finds its earlier attempt done).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from installer.backends.base import (
+    AppStatus,
+    BackendError,
+    LogFn,
+    ModelStatus,
+    ProgressFn,
+    UnitStatus,
+)
+from installer.backends.commands import run_command
+
+if TYPE_CHECKING:
+    import jubilant
+
+T = TypeVar("T")
+
+# Phrases of juju errors worth retrying: the controller API restarting or briefly unreachable.
+_TRANSIENT = (
+    "connection refused",
+    "i/o timeout",
+    "connection is shut down",
+    "try again",
+    "upgrade in progress",
+    "EOF",
+    "context deadline exceeded",
+    "cannot connect to api",
+)
+_ALREADY = ("already exists", "already added", "already in use by")
+_MACHINE_CREATED = re.compile(r"created machine (\d+)")
+
+ConfigValue = str | int | float | bool
+
+
+def _config_value(key: str, value: object) -> ConfigValue:
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise BackendError(
+        f"The charm config value {key}={value!r} is not a string, number or boolean.",
+        hint="Give config values as plain strings, numbers or true/false.",
+    )
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+class JujuCliBackend:
+    """The real JujuBackend. `cli_binary` is ``juju`` (or a fake in tests).
+
+    `controller` qualifies every model (``ctrl:model``); bootstrap sets it. `poll_interval` is how
+    often wait_settled reads the status; a unit in error for longer than `error_grace` seconds
+    fails the wait early (charms often pass through error while a hook is retried).
+    """
+
+    def __init__(
+        self,
+        *,
+        cli_binary: str = "juju",
+        controller: str | None = None,
+        poll_interval: float = 5.0,
+        error_grace: float = 300.0,
+        action_wait: float = 600.0,
+    ) -> None:
+        self.cli_binary = cli_binary
+        self.controller = controller
+        self.poll_interval = poll_interval
+        self.error_grace = error_grace
+        self.action_wait = action_wait
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _model(self, model: str) -> str:
+        if ":" in model or self.controller is None:
+            return model
+        return f"{self.controller}:{model}"
+
+    def _juju(self, model: str | None = None) -> jubilant.Juju:
+        import jubilant
+
+        return jubilant.Juju(
+            model=self._model(model) if model else None, cli_binary=self.cli_binary
+        )
+
+    async def _call(
+        self, what: str, fn: Callable[[], T], *, ok_if_exists: bool = False
+    ) -> T | None:
+        """Run a blocking jubilant call in a thread; juju failures become BackendError."""
+        import jubilant
+
+        try:
+            return await asyncio.to_thread(fn)
+        except jubilant.CLIError as e:
+            stderr = e.stderr or ""
+            if ok_if_exists and any(p in stderr for p in _ALREADY):
+                return None
+            raise self._error(what, stderr or e.stdout or "", e.returncode) from None
+        except FileNotFoundError:
+            raise BackendError(
+                f"The juju command {self.cli_binary!r} was not found.",
+                hint="Install it with `sudo snap install juju` (the install does this first).",
+            ) from None
+        except jubilant.TaskError as e:
+            task = e.task
+            msg = task.message or _last_line("\n".join(task.log)) or task.status
+            raise BackendError(
+                f"The juju action {what} failed: {msg}",
+                hint="See `juju show-operation` for the full action output.",
+            ) from None
+        except TimeoutError as e:
+            raise BackendError(
+                f"juju {what} timed out: {_last_line(str(e))}",
+                hint="The controller may be overloaded; retry.",
+                transient=True,
+            ) from None
+        except ValueError as e:  # jubilant: unknown action or unit
+            raise BackendError(
+                f"juju {what} failed: {_last_line(str(e))}", hint="Check the unit and action names."
+            ) from None
+
+    def _error(self, what: str, output: str, code: int) -> BackendError:
+        line = _last_line(output) or f"exit code {code}"
+        line = re.sub(r"^ERROR\s+", "", line)
+        transient = any(p.lower() in output.lower() for p in _TRANSIENT)
+        hint = (
+            "The Juju controller was briefly unreachable; it is retried."
+            if transient
+            else "Run the same juju command by hand to see its full output."
+        )
+        return BackendError(f"juju {what} failed: {line}", hint=hint, transient=transient)
+
+    async def _json(self, *args: str) -> Any:
+        juju = self._juju()
+        out = await self._call(" ".join(args[:1]), lambda: juju.cli(*args, include_model=False))
+        try:
+            return json.loads(out or "{}")
+        except ValueError:
+            raise BackendError(
+                f"juju {args[0]} printed output that is not JSON.",
+                hint="Check the juju version (3.6 is expected).",
+            ) from None
+
+    def _controller_args(self) -> list[str]:
+        return ["--controller", self.controller] if self.controller else []
+
+    # -- controllers, clouds, models ---------------------------------------------------------
+
+    async def controllers(self) -> list[str]:
+        data = await self._json("controllers", "--format", "json")
+        return sorted((data or {}).get("controllers") or {})
+
+    async def bootstrap(self, cloud: str, controller: str, *, log: LogFn) -> None:
+        await run_command([self.cli_binary, "bootstrap", cloud, controller], log=log, check=True)
+        self.controller = controller
+
+    async def clouds(self) -> list[str]:
+        args = ["clouds", "--format", "json"]
+        args += self._controller_args() or ["--client"]
+        data = await self._json(*args)
+        return sorted(data or {})
+
+    async def add_k8s_cloud(self, name: str, kubeconfig: str) -> None:
+        """Register a Kubernetes cloud. `kubeconfig` is a file path or the kubeconfig's text.
+
+        The text is sent on stdin (it holds a token: never on the command line or in a log).
+        """
+        argv = [self.cli_binary, "add-k8s", name, *(self._controller_args() or ["--client"])]
+        env: dict[str, str] = {}
+        stdin: bytes | None = None
+        if "\n" not in kubeconfig and os.path.isfile(kubeconfig):
+            env["KUBECONFIG"] = kubeconfig
+        else:
+            stdin = kubeconfig.encode()
+        lines: list[str] = []
+        result = await run_command(argv, env=env, stdin=stdin, log=lines.append)
+        if result.returncode != 0:
+            text = "\n".join(result.output_tail)
+            if any(p in text for p in _ALREADY):
+                return
+            raise self._error(f"add-k8s {name}", text, result.returncode)
+
+    async def models(self) -> list[str]:
+        args = ["models", "--format", "json", *self._controller_args()]
+        data = await self._json(*args)
+        names = []
+        for m in (data or {}).get("models") or []:
+            names.append(str(m.get("short-name") or str(m.get("name", "")).split("/")[-1]))
+        return sorted(names)
+
+    async def add_model(self, name: str, cloud: str) -> None:
+        juju = self._juju()
+        await self._call(
+            f"add-model {name}",
+            lambda: juju.add_model(name, cloud, controller=self.controller),
+            ok_if_exists=True,
+        )
+
+    async def add_machine(
+        self, model: str, address: str, ssh_user: str | None, *, log: LogFn
+    ) -> str:
+        """Add a host to a machine model over SSH (manual provider); returns its machine id.
+
+        A host that is already a machine of the model is not added twice.
+        """
+        existing = await self._machine_with_address(model, address)
+        if existing is not None:
+            log(f"{address} is already machine {existing}")
+            return existing
+        target = f"ssh:{ssh_user}@{address}" if ssh_user else f"ssh:{address}"
+        lines: list[str] = []
+
+        def keep(line: str) -> None:
+            lines.append(line)
+            log(line)
+
+        result = await run_command(
+            [self.cli_binary, "add-machine", "--model", self._model(model), target], log=keep
+        )
+        if result.returncode != 0:
+            raise self._error(f"add-machine {target}", "\n".join(lines), result.returncode)
+        for line in reversed(lines):
+            m = _MACHINE_CREATED.search(line)
+            if m:
+                return m.group(1)
+        found = await self._machine_with_address(model, address)
+        if found is None:
+            raise BackendError(
+                f"juju add-machine {target} succeeded but no machine has the address {address}.",
+                hint=f"Check `juju machines -m {model}`.",
+            )
+        return found
+
+    async def _machine_with_address(self, model: str, address: str) -> str | None:
+        juju = self._juju(model)
+        st = await self._call(f"status -m {model}", juju.status)
+        assert st is not None
+        for mid, m in st.machines.items():
+            if address == m.dns_name or address in m.ip_addresses:
+                return mid
+        return None
+
+    # -- status ------------------------------------------------------------------------------
+
+    async def status(self, model: str) -> ModelStatus:
+        juju = self._juju(model)
+        st = await self._call(f"status -m {model}", juju.status)
+        assert st is not None
+        return _model_status(model, st)
+
+    # -- applications ------------------------------------------------------------------------
+
+    async def deploy(
+        self,
+        model: str,
+        app: str,
+        charm: str,
+        *,
+        channel: str,
+        revision: int | None = None,
+        config: Mapping[str, object] | None = None,
+        trust: bool = False,
+        num_units: int = 1,
+        to: Sequence[str] = (),
+        base: str | None = None,
+    ) -> None:
+        juju = self._juju(model)
+        cfg = {k: _config_value(k, v) for k, v in (config or {}).items()} or None
+        await self._call(
+            f"deploy {app}",
+            lambda: juju.deploy(
+                charm,
+                app,
+                channel=channel,
+                revision=revision,
+                config=cfg,
+                trust=trust,
+                num_units=num_units,
+                to=list(to) or None,
+                base=base,
+            ),
+            ok_if_exists=True,
+        )
+
+    async def add_unit(self, model: str, app: str, *, to: str) -> None:
+        juju = self._juju(model)
+        await self._call(f"add-unit {app}", lambda: juju.add_unit(app, to=to))
+
+    async def refresh(
+        self, model: str, app: str, *, channel: str, revision: int | None = None
+    ) -> None:
+        juju = self._juju(model)
+        try:
+            await self._call(
+                f"refresh {app}", lambda: juju.refresh(app, channel=channel, revision=revision)
+            )
+        except BackendError as e:
+            # Already at that channel/revision: the wanted state.
+            if "already running charm" in e.message:
+                return
+            raise
+
+    async def config(self, model: str, app: str, values: Mapping[str, object]) -> None:
+        juju = self._juju(model)
+        cfg = {k: _config_value(k, v) for k, v in values.items()}
+        await self._call(f"config {app}", lambda: juju.config(app, cfg))
+
+    async def integrate(self, model: str, a: str, b: str) -> None:
+        juju = self._juju(model)
+        await self._call(f"integrate {a} {b}", lambda: juju.integrate(a, b), ok_if_exists=True)
+
+    async def offer(self, model: str, endpoint: str, name: str) -> None:
+        app, sep, ep = endpoint.partition(":")
+        if not sep or not ep:
+            raise BackendError(
+                f"The offer endpoint {endpoint!r} is not of the form app:endpoint.",
+                hint="Write it as e.g. keystone-k8s:identity-credentials.",
+            )
+        juju = self._juju(model)
+        await self._call(
+            f"offer {endpoint}", lambda: juju.offer(app, endpoint=ep, name=name), ok_if_exists=True
+        )
+
+    async def consume(self, model: str, url: str, alias: str) -> None:
+        juju = self._juju(model)
+        await self._call(f"consume {url}", lambda: juju.consume(url, alias), ok_if_exists=True)
+
+    async def run_action(
+        self, model: str, unit: str, action: str, params: Mapping[str, object] | None = None
+    ) -> dict[str, object]:
+        juju = self._juju(model)
+        task = await self._call(
+            f"{action} on {unit}",
+            lambda: juju.run(unit, action, dict(params) if params else None, wait=self.action_wait),
+        )
+        assert task is not None
+        return dict(task.results)
+
+    async def wait_settled(
+        self, model: str, apps: Sequence[str], *, progress: ProgressFn, timeout: float
+    ) -> None:
+        """Wait until every unit of `apps` is active and idle, reporting units settled so far."""
+        deadline = time.monotonic() + timeout
+        error_since: dict[str, float] = {}
+        last: tuple[str, float | None] | None = None
+        while True:
+            st = await self.status(model)
+            now = time.monotonic()
+            units: list[UnitStatus] = []
+            missing = [a for a in apps if a not in st.apps or not st.apps[a].units]
+            for a in apps:
+                if a in st.apps:
+                    units.extend(st.apps[a].units.values())
+            settled = [u for u in units if u.workload == "active" and u.agent == "idle"]
+            total = len(units) + len(missing)
+            fraction = len(settled) / total if total else 0.0
+            waiting = [u for u in units if u not in settled]
+            if not missing and not waiting:
+                progress(f"{len(settled)}/{total} units active", 1.0)
+                return
+            first = waiting[0] if waiting else None
+            if first is not None:
+                detail = f"{first.name} {first.workload}"
+                if first.message:
+                    detail += f": {first.message}"
+            else:
+                detail = f"{missing[0]} has no units yet"
+            report = (f"{len(settled)}/{total} units active; {detail}", round(fraction, 4))
+            if report != last:
+                progress(*report)
+                last = report
+            for u in units:
+                if u.workload == "error" or u.agent == "error":
+                    since = error_since.setdefault(u.name, now)
+                    if now - since > self.error_grace:
+                        raise BackendError(
+                            f"The unit {u.name} has been in error for {self.error_grace:g} s: "
+                            f"{u.message or 'no message'}.",
+                            hint=f"See `juju debug-log -m {model} --include {u.name}`; fix the "
+                            "cause and resume.",
+                        )
+                else:
+                    error_since.pop(u.name, None)
+            if now >= deadline:
+                names = ", ".join(
+                    f"{u.name} ({u.workload}/{u.agent}{': ' + u.message if u.message else ''})"
+                    for u in waiting[:5]
+                ) or ", ".join(missing[:5])
+                raise BackendError(
+                    f"Applications in model {model} did not settle within {timeout:g} s: {names}.",
+                    hint=f"Check `juju status -m {model}`; resume when they are active.",
+                    transient=False,
+                )
+            await asyncio.sleep(min(self.poll_interval, max(deadline - now, 0.0)))
+
+
+def _model_status(name: str, st: jubilant.Status) -> ModelStatus:
+    """Our ModelStatus from jubilant's parsed `juju status --format json`."""
+    out = ModelStatus(name=name)
+    for mid, m in st.machines.items():
+        # Steps find a host's machine by its name in the answers file, which is its hostname
+        # (validation checks it resolves); the address is the fallback for an agent that has
+        # not reported a hostname yet.
+        out.machines[mid] = (
+            m.hostname or m.dns_name or (m.ip_addresses[0] if m.ip_addresses else "")
+        )
+    for app_name, a in st.apps.items():
+        app = AppStatus(
+            name=app_name,
+            charm=a.charm_name or a.charm,
+            channel=a.charm_channel or None,
+            revision=a.charm_rev if a.charm_rev >= 0 else None,
+        )
+        for uname, u in a.units.items():
+            app.units[uname] = UnitStatus(
+                name=uname,
+                workload=u.workload_status.current or "unknown",
+                agent=u.juju_status.current or "unknown",
+                message=u.workload_status.message or u.juju_status.message or "",
+                machine=u.machine or None,
+            )
+        out.apps[app_name] = app
+    # Relations: each app lists (its endpoint -> related app, interface). The other side's
+    # endpoint is the one of the related app that points back with the same interface.
+    for app_name, a in st.apps.items():
+        for endpoint, rels in a.relations.items():
+            for r in rels:
+                if r.related_app == app_name:
+                    continue  # peer relation
+                other = st.apps.get(r.related_app)
+                other_ep = None
+                if other is not None:
+                    for ep2, rels2 in other.relations.items():
+                        if any(
+                            x.related_app == app_name and x.interface == r.interface for x in rels2
+                        ):
+                            other_ep = ep2
+                            break
+                else:
+                    remote = st.app_endpoints.get(r.related_app)
+                    if remote is not None:
+                        for ep2, apps2 in remote.relations.items():
+                            if app_name in apps2:
+                                other_ep = ep2
+                                break
+                    other_ep = other_ep or endpoint
+                if other_ep:
+                    out.relations.add(
+                        frozenset({f"{app_name}:{endpoint}", f"{r.related_app}:{other_ep}"})
+                    )
+    for alias, remote in st.app_endpoints.items():
+        out.consumed[alias] = remote.url
+    for offer_name, o in st.offers.items():
+        ep = next(iter(o.endpoints), "")
+        out.offers[offer_name] = f"{o.app}:{ep}"
+    return out

@@ -1,0 +1,137 @@
+"""The production backends for one run: snapd, Juju, Kubernetes and hosts, chosen per host.
+
+asyncssh, lightkube and jubilant are imported only by the backends' methods, not here, so
+`--help`, `validate`, `plan` and the TUI's first screen never pay for them (DESIGN "Backends").
+`installer.cmd.install.open_real_backends` calls `open_real`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from installer.backends.base import Backends
+from installer.backends.k8s import K8S_SNAP_KUBECONFIG, LightkubeK8sBackend
+from installer.backends.snapd import SNAPD_SOCKET, SnapdClient, SnapdSnapBackend, remote_client
+
+if TYPE_CHECKING:
+    from manifests.answers import Answers
+    from probes.facts import HostFacts
+
+# The juju snap's binary; PATH's juju is used when this is missing (e.g. a deb install).
+JUJU_SNAP_BINARY = "/snap/bin/juju"
+DEFAULT_CONTROLLER = "sunbeam-controller"
+
+
+def check_prerequisites(*, snapd_socket: str = SNAPD_SOCKET, euid: int | None = None) -> list[str]:
+    """What a real run lacks on this machine, one operator-readable item each; [] when ready.
+
+    The install command exits 4 with these before it changes anything.
+    """
+    missing: list[str] = []
+    if (os.geteuid() if euid is None else euid) != 0:
+        missing.append("root: run sunbeam-install with sudo")
+    if not os.path.exists(snapd_socket):
+        missing.append(
+            f"snapd: {snapd_socket} does not exist; install snapd "
+            "(sudo apt install snapd) and start it"
+        )
+    return missing
+
+
+def _juju_binary() -> str:
+    if os.access(JUJU_SNAP_BINARY, os.X_OK):
+        return JUJU_SNAP_BINARY
+    return shutil.which("juju") or JUJU_SNAP_BINARY  # the juju snap step installs it there
+
+
+def real_backends(
+    answers: Answers,
+    state_dir: Path | str,
+    *,
+    accept_new_host_keys: bool = False,
+    snapd_socket: str = SNAPD_SOCKET,
+    kubeconfig: str = K8S_SNAP_KUBECONFIG,
+    juju_binary: str | None = None,
+    controller: str | None = DEFAULT_CONTROLLER,
+    known_hosts: str | Path | None = None,
+) -> Backends:
+    """The real Backends for the hosts of `answers`.
+
+    Hosts without an address are this machine: snapd through its socket, commands through
+    asyncio subprocesses. The others are reached over SSH (one reused connection per host):
+    commands with `sudo -n`, snapd through `sudo -n curl --unix-socket` (see snapd.py).
+    `state_dir` is where run-wide files live; SSH host keys go to ~/.ssh/known_hosts (the
+    operator's own ssh sees the same keys) unless `known_hosts` is given.
+    """
+    from installer.backends.juju import JujuCliBackend
+    from installer.backends.ssh import LocalHostBackend, SshConnections, SshHostBackend, SshTarget
+
+    del state_dir  # nothing per-run is kept by the backends themselves yet
+    local_hosts = {h.name for h in answers.hosts if h.address is None}
+    targets = {
+        h.name: SshTarget(str(h.address), h.ssh_user)
+        for h in answers.hosts
+        if h.address is not None
+    }
+    connections = SshConnections(
+        targets, known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys
+    )
+
+    def snapd_for(host: str) -> SnapdClient:
+        if host in local_hosts:
+            return SnapdClient.local(snapd_socket, where="on this host")
+        user = targets[host].user if host in targets else None
+        return remote_client(connections, host, sudo=user not in (None, "root"))
+
+    return Backends(
+        snaps=SnapdSnapBackend(snapd_for),
+        juju=JujuCliBackend(cli_binary=juju_binary or _juju_binary(), controller=controller),
+        k8s=LightkubeK8sBackend(kubeconfig),
+        hosts=SshHostBackend(connections, LocalHostBackend(is_root=os.geteuid() == 0), local_hosts),
+    )
+
+
+def probe_facts(answers: Answers, *, accept_new_host_keys: bool) -> dict[str, HostFacts]:
+    """Host facts of every host (local probe here, the remote probe over SSH elsewhere)."""
+    from installer.exits import Exit, UserError
+    from probes.facts import HostFacts
+    from probes.local import probe_local
+    from probes.remote import probe_hosts_sync
+
+    facts: dict[str, HostFacts] = {}
+    remote: dict[str, str] = {}
+    for h in answers.hosts:
+        if h.address is None:
+            facts[h.name] = probe_local()
+        else:
+            remote[f"{h.ssh_user + '@' if h.ssh_user else ''}{h.address}"] = h.name
+    if remote:
+        results = probe_hosts_sync(list(remote), accept_new_host_keys=accept_new_host_keys)
+        failures = []
+        for target, result in results.items():
+            if isinstance(result, HostFacts):
+                facts[remote[target]] = result
+            else:
+                failures.append(f"{remote[target]}: {result.reason}")
+        if failures:
+            raise UserError("Cannot probe " + "; ".join(failures) + ".", Exit.PREREQUISITE)
+    return facts
+
+
+def open_real(
+    answers: Answers, state: Any, args: argparse.Namespace
+) -> tuple[dict[str, HostFacts], Backends]:
+    """The hook `installer.cmd.install.open_real_backends` calls: probe, then open backends."""
+    from installer.exits import Exit, UserError
+
+    missing = check_prerequisites()
+    if missing:
+        raise UserError("A real install needs " + "; ".join(missing) + ".", Exit.PREREQUISITE)
+    accept_new = bool(getattr(args, "accept_new_host_keys", False))
+    facts = probe_facts(answers, accept_new_host_keys=accept_new)
+    path = getattr(state, "path", state)
+    return facts, real_backends(answers, path, accept_new_host_keys=accept_new)
