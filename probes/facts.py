@@ -43,6 +43,11 @@ class Nic(_Facts):
     sriov_totalvfs: int | None = None
     sriov_numvfs: int | None = None
 
+    def interfaces(self) -> list[IPv4Interface | IPv6Interface]:
+        """IPv4 then IPv6 addresses with their prefixes."""
+        out: list[IPv4Interface | IPv6Interface] = [*self.ipv4, *self.ipv6]
+        return out
+
 
 class Route(_Facts):
     """The default route."""
@@ -151,12 +156,12 @@ class HostFacts(_Facts):
     def nic_with_address(self, address: str) -> Nic | None:
         """The NIC that carries `address`, if any."""
         for n in self.nics:
-            if any(str(i.ip) == address for i in [*n.ipv4, *n.ipv6]):
+            if any(str(i.ip) == address for i in n.interfaces()):
                 return n
         return None
 
     def addresses(self) -> list[str]:
-        return [str(i.ip) for n in self.nics for i in [*n.ipv4, *n.ipv6]]
+        return [str(i.ip) for n in self.nics for i in n.interfaces()]
 
     def free_bytes(self, path: str = "/var") -> int | None:
         """Free bytes on the filesystem holding `path` (longest matching probe path)."""

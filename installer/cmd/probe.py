@@ -1,17 +1,132 @@
 """Show host facts: NICs, disks (and which can hold Ceph OSDs), CPU virtualization, memory, OS.
 
 With no HOST, probes this machine. HOST is [user@]address[:port]; remote hosts are probed over
-SSH concurrently and need only python3 on the far side."""
+SSH concurrently and need only python3 on the far side (the probe code is sent each time).
+
+--json prints, for this machine or a single HOST, one HostFacts object (save it as
+<host>.json for `--dry-run --facts DIR`); for several HOSTs, a {HOST: facts} object of the
+hosts that answered. --save DIR writes <hostname>.json for every host that answered.
+Failures are listed on stderr, one line per host; the exit code is 1 when any host failed."""
+
+from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from installer.cmd._unavailable import unavailable
+from installer.exits import Exit, UserError
+
+if TYPE_CHECKING:
+    from probes.facts import HostFacts
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("hosts", nargs="*", metavar="HOST", help="[user@]address[:port]")
     parser.add_argument("--json", action="store_true", help="print the facts as JSON")
+    parser.add_argument(
+        "--save", metavar="DIR", help="also write <hostname>.json per host (for --facts DIR)"
+    )
+    # SUPPRESS: the same option given before the command (a run option) must not be reset here.
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="trust SSH host keys seen for the first time and record them (never a changed key)",
+    )
+    parser.add_argument(
+        "--known-hosts",
+        metavar="FILE",
+        help="known_hosts file to check host keys against (default ~/.ssh/known_hosts)",
+    )
+    parser.add_argument(
+        "--timeout", metavar="S", type=float, default=30.0, help="seconds per host (default 30)"
+    )
+    parser.add_argument(
+        "--concurrency",
+        metavar="N",
+        type=int,
+        default=32,
+        help="hosts probed at once (default 32)",
+    )
+    parser.add_argument(
+        "--identity",
+        "-i",
+        metavar="FILE",
+        action="append",
+        help="SSH private key to use (repeatable; default: ssh-agent and ~/.ssh/id_*)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    return unavailable("`probe`")
+    if args.timeout <= 0:
+        raise UserError(
+            f"--timeout {args.timeout:g} is not positive; give seconds above 0.", Exit.USAGE
+        )
+    if args.concurrency < 1:
+        raise UserError(f"--concurrency {args.concurrency} is below 1; give 1 or more.", Exit.USAGE)
+    if not args.hosts:
+        from probes.local import probe_local
+
+        facts = probe_local()
+        _emit({"this host": facts}, args, single=True)
+        return int(Exit.OK)
+
+    from probes.remote import ProbeFailure, TargetError, parse_target, probe_hosts_sync
+
+    for host in args.hosts:
+        try:
+            parse_target(host)
+        except TargetError as e:
+            raise UserError(str(e), Exit.USAGE) from None
+    for key in args.identity or []:
+        if not Path(key).is_file():
+            raise UserError(f"SSH key {key} does not exist; give the path of a private key.")
+    results = probe_hosts_sync(
+        list(dict.fromkeys(args.hosts)),
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        known_hosts=args.known_hosts,
+        accept_new_host_keys=getattr(args, "accept_new_host_keys", False),
+        client_keys=args.identity,
+    )
+    answered = {t: r for t, r in results.items() if not isinstance(r, ProbeFailure)}
+    failed = [r for r in results.values() if isinstance(r, ProbeFailure)]
+    _emit(answered, args, single=len(args.hosts) == 1)
+    for f in failed:
+        print(f"sunbeam-install: probe of {f}", file=sys.stderr)
+    if failed:
+        print(
+            f"sunbeam-install: {len(failed)} of {len(results)} hosts failed: "
+            + ", ".join(f.target for f in failed),
+            file=sys.stderr,
+        )
+        return int(Exit.INVALID)
+    return int(Exit.OK)
+
+
+def _emit(results: dict[str, HostFacts], args: argparse.Namespace, *, single: bool) -> None:
+    if args.save:
+        out = Path(args.save)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for facts in results.values():
+                (out / f"{facts.hostname}.json").write_text(facts.model_dump_json(indent=2) + "\n")
+        except OSError as e:
+            raise UserError(
+                f"Cannot write facts to {out}: {e.strerror}; choose another --save DIR."
+            ) from None
+    if args.json:
+        if single:
+            for facts in results.values():
+                print(facts.model_dump_json(indent=2))
+        else:
+            import json
+
+            doc = {t: f.model_dump(mode="json") for t, f in results.items()}
+            print(json.dumps(doc, indent=2))
+        return
+    from probes.table import render
+
+    for target, facts in results.items():
+        print(render(facts, title=target))
