@@ -1,8 +1,13 @@
-"""Print the ordered steps that installing an answers file would run."""
+"""Print the steps that installing an answers file would run, in order, with what each waits for.
+
+Nothing is changed and no host is contacted. With --json, prints
+{"steps": [{"id", "title", "host", "needs": [...]}, ...]}."""
+
+from __future__ import annotations
 
 import argparse
-
-from installer.cmd._unavailable import unavailable
+import json
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -11,4 +16,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    return unavailable("`plan`")
+    from installer.exits import Exit
+    from installer.plan import PlanError
+    from installer.planner import plan, plan_summary, plan_to_json
+    from manifests.loader import AnswersError, load_answers
+    from manifests.release import load_release, shipped_releases
+
+    try:
+        answers = load_answers(args.file)
+    except AnswersError as e:
+        print(str(e), file=sys.stderr)
+        return int(Exit.INVALID)
+    try:
+        release = load_release(answers.release)
+    except KeyError:
+        print(
+            f"{args.file}: release {answers.release!r} is not shipped; choose one of "
+            f"{', '.join(shipped_releases())}.",
+            file=sys.stderr,
+        )
+        return int(Exit.INVALID)
+    try:
+        p = plan(answers, release)
+    except PlanError as e:
+        print(f"{args.file}: {e}", file=sys.stderr)
+        return int(Exit.INVALID)
+    if args.json:
+        print(json.dumps(plan_to_json(p), indent=2))
+    else:
+        print(plan_summary(p, answers))
+    return int(Exit.OK)

@@ -1,0 +1,110 @@
+"""Fault injection for the simulated lab: `--faults SPEC`.
+
+A spec is a comma-separated list of `OPERATION=MODE`:
+
+- OPERATION names a lab operation, `<area>.<op>[:<target>][@<host>]` (see docs/dry-run.md),
+  and may use shell wildcards (`juju.deploy:*-k8s`, `snap.install:*@node2`);
+- MODE is `fail` (every attempt raises a permanent error with a hint) or `transient:N`
+  (the first N attempts raise a transient error, later ones succeed; `transient` alone is 1).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from installer.backends.base import BackendError
+from installer.exits import Exit, UserError
+
+_OPERATION = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+(:[^@=,\s]+)?(@[^@=,\s]+)?$")
+_EXAMPLE = "juju.deploy:nova-k8s=transient:2 or ceph.add-osd@node2=fail"
+
+
+class FaultSpecError(UserError):
+    """A `--faults` spec that cannot be parsed; a usage error (exit 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, Exit.USAGE)
+
+
+@dataclass(frozen=True)
+class Fault:
+    pattern: str  # an operation name, possibly with wildcards
+    mode: Literal["fail", "transient"]
+    times: int = 0  # transient: how many attempts fail
+    spec: str = ""  # as the user wrote it, for hints
+
+    def matches(self, operation: str) -> bool:
+        return fnmatch.fnmatchcase(operation, self.pattern)
+
+
+def parse_faults(specs: str | Iterable[str] | None) -> list[Fault]:
+    """Parse one spec string or several (repeated --faults); raises FaultSpecError."""
+    if specs is None:
+        return []
+    texts = [specs] if isinstance(specs, str) else list(specs)
+    faults: list[Fault] = []
+    for text in texts:
+        for item in text.split(","):
+            item = item.strip()
+            if item:
+                faults.append(_parse_one(item))
+    return faults
+
+
+def _parse_one(item: str) -> Fault:
+    operation, sep, mode = item.partition("=")
+    operation, mode = operation.strip(), mode.strip()
+    if not sep or not operation or not mode:
+        raise FaultSpecError(f"Fault {item!r} is not OPERATION=MODE; write e.g. {_EXAMPLE}.")
+    if not _OPERATION.match(operation.replace("*", "x").replace("?", "x")):
+        raise FaultSpecError(
+            f"Fault operation {operation!r} is not of the form AREA.OP[:TARGET][@HOST]; "
+            f"write e.g. {_EXAMPLE} (docs/dry-run.md lists the operations)."
+        )
+    if mode == "fail":
+        return Fault(operation, "fail", 0, item)
+    kind, _, count = mode.partition(":")
+    if kind == "transient":
+        if not count:
+            return Fault(operation, "transient", 1, item)
+        if count.isdigit() and int(count) >= 1:
+            return Fault(operation, "transient", int(count), item)
+        raise FaultSpecError(
+            f"Fault {item!r} has transient count {count!r}; write a whole number of "
+            "failing attempts of at least 1, e.g. transient:2."
+        )
+    raise FaultSpecError(
+        f"Fault {item!r} has mode {mode!r}; write `fail` or `transient:N`, e.g. {_EXAMPLE}."
+    )
+
+
+@dataclass
+class FaultPlan:
+    """The faults of one lab session and how many attempts each operation has had."""
+
+    faults: list[Fault] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+    def check(self, operation: str) -> None:
+        """Raise the BackendError a fault prescribes for this attempt of `operation`, if any."""
+        n = self.attempts.get(operation, 0) + 1
+        self.attempts[operation] = n
+        for f in self.faults:
+            if not f.matches(operation):
+                continue
+            if f.mode == "fail":
+                raise BackendError(
+                    f"{operation} failed (simulated fault {f.spec!r})",
+                    hint=f"Remove {f.spec!r} from --faults and run "
+                    "`sunbeam-install resume --dry-run`.",
+                )
+            if n <= f.times:
+                raise BackendError(
+                    f"{operation} failed transiently (simulated fault {f.spec!r}, "
+                    f"attempt {n} of {f.times} failing)",
+                    transient=True,
+                )

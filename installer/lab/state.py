@@ -1,0 +1,139 @@
+"""The lab's persisted state: a model of the simulated cluster, stored as JSON in the state dir.
+
+Pydantic models because this is a boundary (a file another process reads after a kill -9).
+Saving writes a temporary file and renames it over the old one, so the file on disk is always
+one whole state: before or after an operation, never half of one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from installer.exits import UserError
+from probes.facts import HostFacts
+
+STATE_FILE = "lab.json"
+FACTS_FILE = "lab-facts.json"
+
+
+class _S(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SnapState(_S):
+    channel: str
+    revision: int
+    classic: bool = False
+    previous: tuple[str, int] | None = None  # channel and revision a revert goes back to
+    config: dict[str, object] = Field(default_factory=dict)
+    connections: list[str] = Field(default_factory=list)  # "plug slot"
+
+
+class HostState(_S):
+    name: str
+    address: str
+    snaps: dict[str, SnapState] = Field(default_factory=dict)
+    osds: list[str] = Field(default_factory=list)  # devices given to Ceph, as added
+
+
+class UnitState(_S):
+    machine: str | None = None
+    started: float  # wall-clock time the current activity began
+    settle_at: float  # wall-clock time the unit becomes active/idle
+    activity: str = "installing charm software"
+    error: str | None = None  # a unit in error stays there
+
+
+class AppState(_S):
+    charm: str
+    channel: str
+    revision: int
+    base: str | None = None
+    trust: bool = False
+    config: dict[str, object] = Field(default_factory=dict)
+    units: dict[str, UnitState] = Field(default_factory=dict)
+    next_unit: int = 0
+    settle_seconds: float = 0.0  # scaled time a fresh unit of this app takes to settle
+
+
+class ModelState(_S):
+    name: str
+    cloud: str
+    kind: str  # "machine" or "k8s"
+    machines: dict[str, str] = Field(default_factory=dict)  # id -> host name
+    next_machine: int = 0
+    apps: dict[str, AppState] = Field(default_factory=dict)
+    relations: list[tuple[str, str]] = Field(default_factory=list)  # sorted endpoint pairs
+    offers: dict[str, str] = Field(default_factory=dict)  # offer name -> app:endpoint
+    consumed: dict[str, str] = Field(default_factory=dict)  # alias -> offer URL
+
+
+class NetworkState(_S):
+    name: str
+    provider_type: str
+    physical_network: str | None = None
+    segment: int | None = None
+    external: bool = True
+
+
+class SubnetState(_S):
+    name: str
+    network: str
+    cidr: str
+    gateway: str | None = None
+    pool: str | None = None  # start-end
+
+
+class LabState(_S):
+    version: int = 1
+    hosts: dict[str, HostState] = Field(default_factory=dict)
+    controller: str | None = None
+    controller_host: str | None = None
+    clouds: dict[str, str] = Field(default_factory=dict)  # name -> "manual" | "k8s"
+    models: dict[str, ModelState] = Field(default_factory=dict)
+    lb_pools: dict[str, str] = Field(default_factory=dict)  # pool name -> address range
+    admin_password_sha256: str | None = None  # a digest only: the password never hits disk
+    networks: dict[str, NetworkState] = Field(default_factory=dict)
+    subnets: dict[str, SubnetState] = Field(default_factory=dict)
+
+
+class LabFacts(_S):
+    hosts: dict[str, HostFacts] = Field(default_factory=dict)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one rename; files 0600 as all of the state dir's files."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def read_model(path: Path, model: type[_S]) -> _S | None:
+    """The model stored in `path`, None when there is no file; UserError when it is unreadable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise UserError(
+            f"The lab state {path} cannot be read ({e.strerror}); "
+            "check its permissions or remove it to start a fresh lab."
+        ) from None
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "top level"
+        raise UserError(
+            f"The lab state {path} is not valid ({where}: {first['msg']}); "
+            "remove it to start a fresh lab."
+        ) from None

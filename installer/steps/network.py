@@ -1,0 +1,95 @@
+"""OpenStack networking: the external (provider) network for floating IPs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from installer.plan import Step, StepContext, StepFailed
+from installer.steps.identity import admin_env
+
+PHYSNET = "physnet1"
+
+
+@dataclass(eq=False, kw_only=True)
+class ExternalNetwork(Step):
+    """Create the external network and its subnet in Neutron with the `openstack` client."""
+
+    model: str
+    auth_url: str
+    cidr: str
+    gateway: str
+    pool_start: str
+    pool_end: str
+    vlan: int | None = None
+    network: str = "external-network"
+    subnet: str = "external-subnet"
+    wait_for: tuple[str, ...] = ("keystone-k8s", "neutron-k8s")
+
+    def _host(self) -> str:
+        if self.host is None:
+            raise StepFailed(f"step {self.id} names no host", hint="This is a bug in the plan.")
+        return self.host
+
+    async def _openstack(self, ctx: StepContext, *args: str) -> int:
+        argv = ["openstack", *args]
+        ctx.log("$ " + " ".join(argv))
+        result = await ctx.backends.hosts.run(
+            self._host(), argv, log=ctx.log, secret_env=admin_env(ctx, self.auth_url)
+        )
+        return result.returncode
+
+    async def done(self, ctx: StepContext) -> bool:
+        result = await ctx.backends.hosts.run(
+            self._host(),
+            ["openstack", "subnet", "show", self.subnet, "-f", "value", "-c", "id"],
+            log=lambda line: None,
+            secret_env=admin_env(ctx, self.auth_url),
+        )
+        return result.returncode == 0
+
+    async def run(self, ctx: StepContext) -> None:
+        await ctx.backends.juju.wait_settled(
+            self.model, list(self.wait_for), progress=ctx.progress, timeout=self.timeout
+        )
+        if await self._openstack(ctx, "network", "show", self.network, "-f", "value", "-c", "id"):
+            provider = (
+                ["--provider-network-type", "vlan", "--provider-segment", str(self.vlan)]
+                if self.vlan
+                else ["--provider-network-type", "flat"]
+            )
+            rc = await self._openstack(
+                ctx,
+                "network",
+                "create",
+                self.network,
+                "--external",
+                "--share",
+                *provider,
+                "--provider-physical-network",
+                PHYSNET,
+            )
+            if rc:
+                raise StepFailed(
+                    f"creating the external network {self.network} failed (exit {rc})",
+                    hint="The log above has the client's message.",
+                )
+        rc = await self._openstack(
+            ctx,
+            "subnet",
+            "create",
+            self.subnet,
+            "--network",
+            self.network,
+            "--subnet-range",
+            self.cidr,
+            "--gateway",
+            self.gateway,
+            "--allocation-pool",
+            f"start={self.pool_start},end={self.pool_end}",
+            "--no-dhcp",
+        )
+        if rc:
+            raise StepFailed(
+                f"creating the external subnet {self.subnet} ({self.cidr}) failed (exit {rc})",
+                hint="The log above has the client's message.",
+            )

@@ -1,0 +1,190 @@
+"""The planner: plan shape of the shipped examples, stable ids, minimal needs, features."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from installer.cli import main
+from installer.plan import Plan, PlanError
+from installer.planner import plan, plan_summary, plan_to_json
+from installer.steps.juju import Deploy
+from manifests.answers import Answers
+from manifests.release import load_release
+from tests.installer.lab.helpers import EXAMPLES, example
+
+
+def _plan(name: str) -> tuple[Answers, Plan]:
+    a = example(name)
+    return a, plan(a, load_release(a.release))
+
+
+def _ancestors(p: Plan) -> dict[str, set[str]]:
+    anc: dict[str, set[str]] = {}
+    for s in p.steps:  # topological order: needs come first
+        anc[s.id] = set(s.needs).union(*(anc[n] for n in s.needs)) if s.needs else set()
+    return anc
+
+
+@pytest.mark.parametrize("name", ["single-node", "three-node", "twelve-node"])
+def test_plan_has_the_sunbeam_skeleton(name: str) -> None:
+    a, p = _plan(name)
+    ids = set(p.ids())
+    first = a.hosts_with("control")[0].name
+    for expected in (
+        f"snap.install:juju@{first}", "juju.bootstrap", "juju.deploy:sunbeam-machine",
+        "juju.deploy:k8s", "k8s.nodes-ready", "k8s.lb-pool", "juju.add-model:openstack",
+        "juju.deploy:keystone-k8s", "juju.integrate:nova-k8s:database/mysql-k8s:database",
+        "keystone.admin-password", "wait.active",
+    ):
+        assert expected in ids
+    for h in a.hosts:
+        if h.name != first:
+            assert f"juju.add-machine@{h.name}" in ids
+        assert ("juju.deploy:sunbeam-machine" if h.name == first
+                else f"juju.add-unit:sunbeam-machine@{h.name}") in ids
+    for h in a.hosts_with("storage"):
+        assert f"ceph.add-osd@{h.name}" in ids
+        assert p[f"ceph.add-osd@{h.name}"].host == h.name
+    for h in a.hosts_with("compute"):
+        assert f"snap.install:openstack-hypervisor@{h.name}" in ids
+    # Every control-plane charm of the release core is deployed.
+    release = load_release(a.release)
+    for charm in release.core:
+        assert f"juju.deploy:{charm}" in ids
+    # wait.active is last and (transitively) needs everything.
+    assert p.steps[-1].id == "wait.active"
+    assert _ancestors(p)["wait.active"] == ids - {"wait.active"}
+
+
+def test_step_counts_of_the_examples() -> None:
+    counts = [len(_plan(n)[1]) for n in ("single-node", "three-node", "twelve-node")]
+    assert counts == [80, 110, 152]
+
+
+def test_ids_and_needs_are_stable() -> None:
+    a = example("twelve-node")
+    release = load_release(a.release)
+    assert plan_to_json(plan(a, release)) == plan_to_json(plan(a, release))
+
+
+@pytest.mark.parametrize("name", ["single-node", "three-node", "twelve-node"])
+def test_needs_are_minimal(name: str) -> None:
+    """No step names a need that another of its needs already implies (transitive reduction)."""
+    _, p = _plan(name)
+    anc = _ancestors(p)
+    for s in p.steps:
+        for n in s.needs:
+            others = set().union(*(anc[m] for m in s.needs if m != n))
+            assert n not in others, f"{s.id} needs {n} twice over"
+        assert len(set(s.needs)) == len(s.needs)
+
+
+def test_hosts_proceed_independently() -> None:
+    _, p = _plan("twelve-node")
+    anc = _ancestors(p)
+    # OSDs of one storage host never wait for another's.
+    for h in ("sto1", "sto2", "sto3"):
+        others = {f"ceph.add-osd@{o}" for o in ("sto1", "sto2", "sto3") if o != h}
+        assert not anc[f"ceph.add-osd@{h}"] & others
+    # cmp5's hypervisor waits for nothing of cmp6.
+    assert not {x for x in anc["juju.add-unit:openstack-hypervisor@cmp5"] if x.endswith("@cmp6")}
+    # ... nor for the control plane: only its snap and sunbeam-machine unit (which implies
+    # its machine), and the application's first unit.
+    assert not {x for x in anc["juju.add-unit:openstack-hypervisor@cmp5"] if "k8s" in x}
+    assert set(p["juju.add-unit:openstack-hypervisor@cmp5"].needs) == {
+        "juju.deploy:openstack-hypervisor", "snap.install:openstack-hypervisor@cmp5",
+        "juju.add-unit:sunbeam-machine@cmp5",
+    }
+    assert "juju.add-machine@cmp5" in anc["juju.add-unit:openstack-hypervisor@cmp5"]
+    # Snaps install at once, before Juju exists.
+    assert p["snap.install:microceph@sto2"].needs == ()
+
+
+def test_ha_units_need_three_control_hosts() -> None:
+    for name, units in (("single-node", 1), ("three-node", 3), ("twelve-node", 3)):
+        _, p = _plan(name)
+        keystone = p["juju.deploy:keystone-k8s"]
+        traefik = p["juju.deploy:traefik-k8s"]  # scale: single in the manifest
+        assert isinstance(keystone, Deploy) and isinstance(traefik, Deploy)
+        assert (keystone.units, traefik.units) == (units, 1)
+
+
+def test_features_add_their_charms_and_required_features() -> None:
+    a = example("single-node").model_copy(update={"features": ["caas"]})
+    p = plan(a, load_release(a.release))
+    for charm in ("magnum-k8s", "heat-k8s", "barbican-k8s", "vault-k8s"):
+        assert f"juju.deploy:{charm}" in p
+    assert "juju.integrate:barbican-k8s:vault-kv/vault-k8s:vault-kv" in p
+    assert "juju.deploy:designate-k8s" not in p
+    # Integrations only between deployed applications.
+    assert not [i for i in p.ids() if i.startswith("juju.integrate:designate")]
+
+
+def test_unknown_feature_is_a_clear_error() -> None:
+    a = example("single-node").model_copy(update={"features": ["teleport"]})
+    with pytest.raises(PlanError, match=r"Feature 'teleport' is not in release 2025.1; choose"):
+        plan(a, load_release(a.release))
+
+
+def test_software_overrides_apply() -> None:
+    a = example("twelve-node")
+    p = plan(a, load_release(a.release))
+    nova = p["juju.deploy:nova-k8s"]
+    assert isinstance(nova, Deploy) and nova.config["cpu-allocation-ratio"] == 4.0
+    override = {"keystone-k8s": {"channel": "2025.1/edge", "revision": 321}}
+    b = Answers.model_validate({**a.model_dump(mode="json"), "software": override})
+    keystone = plan(b, load_release(b.release))["juju.deploy:keystone-k8s"]
+    assert isinstance(keystone, Deploy)
+    assert (keystone.channel, keystone.revision) == ("2025.1/edge", 321)
+    assert "2025.1/edge, revision 321" in keystone.title
+
+
+def test_external_network_only_when_configured() -> None:
+    _, single = _plan("single-node")
+    assert "network.external" not in single
+    assert not [i for i in single.ids() if i.startswith("hypervisor.external-nic")]
+    _, twelve = _plan("twelve-node")
+    assert "keystone.admin-password" in twelve["network.external"].needs
+    assert "VLAN 120" in twelve["network.external"].title
+    assert {f"hypervisor.external-nic@cmp{i}" for i in range(1, 7)} <= set(twelve.ids())
+
+
+def test_cross_model_relations() -> None:
+    _, p = _plan("three-node")
+    assert "juju.offer:keystone-credentials" in p
+    # The offer implies the controller model exists: no separate need.
+    assert p["juju.consume:keystone-credentials"].needs == ("juju.offer:keystone-credentials",)
+    assert (
+        "juju.integrate:openstack-hypervisor:amqp/rabbitmq:amqp" in p
+        and "juju.integrate:cinder-volume:ceph/microceph:ceph" in p
+    )
+
+
+def test_plan_json_and_summary() -> None:
+    a, p = _plan("three-node")
+    data = plan_to_json(p)
+    assert data["steps"][0] == {  # type: ignore[index]
+        "id": "snap.install:juju@node1", "title": "Install the juju snap (3.6/stable) on node1",
+        "host": "node1", "needs": [],
+    }
+    text = plan_summary(p, a)
+    assert text.startswith("Plan: 110 steps on 3 hosts, OpenStack 2025.1")
+    assert "Deploy keystone-k8s (2025.1/stable, 3 units)  [juju.deploy:keystone-k8s]" in text
+
+
+def test_plan_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(EXAMPLES / "single-node.yaml"), "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    assert len(steps) == 80 and steps[-1]["id"] == "wait.active"
+    assert main(["plan", str(EXAMPLES / "three-node.yaml")]) == 0
+    assert "[juju.bootstrap]" in capsys.readouterr().out
+
+
+def test_plan_command_bad_file(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "a.yaml"
+    bad.write_text('version: 1\nrelease: "2025.1"\nhosts: []\n')
+    assert main(["plan", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:3:8: hosts:" in err and "Traceback" not in err
