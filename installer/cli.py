@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="install headless from this answers file (see `sunbeam-install schema`)",
     )
+    parser.add_argument(
+        "--tui",
+        action="store_true",
+        help="with --answers: open the guided installer prefilled from FILE instead of "
+        "installing headless",
+    )
     add_run_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name, help_text in COMMANDS.items():

@@ -89,6 +89,7 @@ class SnapBackend(Protocol):
     async def get_config(self, host: str, name: str, keys: Sequence[str]) -> dict[str, object]:
         """Values of `keys` (snapd GET /v2/snaps/{name}/conf?keys=...); unset keys are absent."""
         ...
+
     async def connect(self, host: str, plug: str, slot: str) -> None: ...
 
 

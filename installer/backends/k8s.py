@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from installer.backends.base import BackendError, ProgressFn
@@ -34,7 +35,13 @@ def _api_error_message(e: Exception) -> str:
 
 
 class LightkubeK8sBackend:
-    """The real K8sBackend. `client` may be given (tests pass one with their own config)."""
+    """The real K8sBackend. `client` may be given (tests pass one with their own config).
+
+    The kubeconfig file exists only on a control host (the k8s snap writes it there). When the
+    installer runs elsewhere, `kubeconfig_source` (if given) supplies the kubeconfig's text
+    instead: the real-mode factory asks the k8s charm (`juju run k8s/leader get-kubeconfig`),
+    the same source the Juju k8s cloud is registered from. The text is kept in memory only.
+    """
 
     def __init__(
         self,
@@ -43,11 +50,40 @@ class LightkubeK8sBackend:
         lb_namespace: str = LB_NAMESPACE,
         poll_interval: float = 3.0,
         client: AsyncClient | None = None,
+        kubeconfig_source: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.lb_namespace = lb_namespace
         self.poll_interval = poll_interval
+        self.kubeconfig_source = kubeconfig_source
         self._client = client
+
+    async def _ensure_client(self) -> AsyncClient:
+        """The client, built from the kubeconfig file or else from `kubeconfig_source`."""
+        if (
+            self._client is None
+            and self.kubeconfig_source is not None
+            and not os.path.exists(self.kubeconfig)
+        ):
+            import yaml
+            from lightkube import AsyncClient, KubeConfig
+            from lightkube.core.exceptions import ConfigError
+
+            text = await self.kubeconfig_source()
+            try:
+                data = yaml.safe_load(text)
+                if not isinstance(data, dict):
+                    raise ValueError("not a mapping")
+                config = KubeConfig.from_dict(data)
+                self._client = AsyncClient(config=config, field_manager="sunbeam-install")
+            except (ConfigError, yaml.YAMLError, ValueError, KeyError, TypeError) as e:
+                raise BackendError(
+                    f"The kubeconfig the k8s charm returned cannot be used: {type(e).__name__}.",
+                    hint="Check `juju run k8s/leader get-kubeconfig` in the machine model, or "
+                    "give the kubeconfig's path.",
+                ) from None
+            return self._client
+        return self._get_client()
 
     def _get_client(self) -> AsyncClient:
         if self._client is None:
@@ -102,7 +138,7 @@ class LightkubeK8sBackend:
     async def nodes_ready(self) -> dict[str, bool]:
         from lightkube.resources.core_v1 import Node
 
-        client = self._get_client()
+        client = await self._ensure_client()
 
         async def collect() -> dict[str, bool]:
             out: dict[str, bool] = {}
@@ -177,7 +213,7 @@ class LightkubeK8sBackend:
     async def lb_pool(self, name: str) -> str | None:
         """The pool's address range(s), comma-separated, or None when there is no such pool."""
         pool_res, _ = self._resources()
-        client = self._get_client()
+        client = await self._ensure_client()
         try:
             obj = await self._guard(
                 f"read the address pool {name}",
@@ -194,7 +230,7 @@ class LightkubeK8sBackend:
         from lightkube.types import PatchType
 
         pool_res, l2_res = self._resources()
-        client = self._get_client()
+        client = await self._ensure_client()
         ns = self.lb_namespace
         pool_spec = {"addresses": [address_range], "autoAssign": True}
         l2_spec = {"ipAddressPools": [name]}
@@ -226,7 +262,7 @@ class LightkubeK8sBackend:
         """Each pod of `namespace` -> all its containers ready (a Succeeded pod counts ready)."""
         from lightkube.resources.core_v1 import Pod
 
-        client = self._get_client()
+        client = await self._ensure_client()
 
         async def collect() -> dict[str, bool]:
             out: dict[str, bool] = {}

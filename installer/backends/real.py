@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from installer.backends.base import Backends
+from installer.backends.base import BackendError, Backends, JujuBackend
 from installer.backends.k8s import K8S_SNAP_KUBECONFIG, LightkubeK8sBackend
 from installer.backends.snapd import SNAPD_SOCKET, SnapdClient, SnapdSnapBackend, remote_client
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 # The juju snap's binary; PATH's juju is used when this is missing (e.g. a deb install).
 JUJU_SNAP_BINARY = "/snap/bin/juju"
-DEFAULT_CONTROLLER = "sunbeam-controller"
 
 
 def check_prerequisites(*, snapd_socket: str = SNAPD_SOCKET, euid: int | None = None) -> list[str]:
@@ -48,6 +48,27 @@ def _juju_binary() -> str:
     return shutil.which("juju") or JUJU_SNAP_BINARY  # the juju snap step installs it there
 
 
+def charm_kubeconfig(juju: JujuBackend) -> Callable[[], Awaitable[str]]:
+    """A kubeconfig source asking the k8s charm (`juju run k8s/leader get-kubeconfig`).
+
+    For an installer that is not on a control host, where the k8s snap's kubeconfig file is.
+    """
+    from installer.planner import MACHINE_MODEL
+
+    async def fetch() -> str:
+        result = await juju.run_action(MACHINE_MODEL, "k8s/leader", "get-kubeconfig")
+        text = result.get("kubeconfig")
+        if not isinstance(text, str) or not text:
+            raise BackendError(
+                "The k8s charm's get-kubeconfig action returned no kubeconfig.",
+                hint=f"`juju run k8s/leader get-kubeconfig -m {MACHINE_MODEL}` shows why.",
+                transient=True,
+            )
+        return text
+
+    return fetch
+
+
 def real_backends(
     answers: Answers,
     state_dir: Path | str,
@@ -56,7 +77,7 @@ def real_backends(
     snapd_socket: str = SNAPD_SOCKET,
     kubeconfig: str = K8S_SNAP_KUBECONFIG,
     juju_binary: str | None = None,
-    controller: str | None = DEFAULT_CONTROLLER,
+    controller: str | None = None,
     known_hosts: str | Path | None = None,
 ) -> Backends:
     """The real Backends for the hosts of `answers`.
@@ -66,9 +87,13 @@ def real_backends(
     commands with `sudo -n`, snapd through `sudo -n curl --unix-socket` (see snapd.py).
     `state_dir` is where run-wide files live; SSH host keys go to ~/.ssh/known_hosts (the
     operator's own ssh sees the same keys) unless `known_hosts` is given.
+
+    `controller` defaults to the one the plan bootstraps (`<deployment>-controller`): a resumed
+    or second run skips the bootstrap step, so the backend must know the name without it.
     """
     from installer.backends.juju import JujuCliBackend
     from installer.backends.ssh import LocalHostBackend, SshConnections, SshHostBackend, SshTarget
+    from installer.planner import controller_name
 
     del state_dir  # nothing per-run is kept by the backends themselves yet
     local_hosts = {h.name for h in answers.hosts if h.address is None}
@@ -87,10 +112,15 @@ def real_backends(
         user = targets[host].user if host in targets else None
         return remote_client(connections, host, sudo=user not in (None, "root"))
 
+    juju = JujuCliBackend(
+        cli_binary=juju_binary or _juju_binary(),
+        controller=controller or controller_name(answers),
+    )
+
     return Backends(
         snaps=SnapdSnapBackend(snapd_for),
-        juju=JujuCliBackend(cli_binary=juju_binary or _juju_binary(), controller=controller),
-        k8s=LightkubeK8sBackend(kubeconfig),
+        juju=juju,
+        k8s=LightkubeK8sBackend(kubeconfig, kubeconfig_source=charm_kubeconfig(juju)),
         hosts=SshHostBackend(connections, LocalHostBackend(is_root=os.geteuid() == 0), local_hosts),
     )
 

@@ -574,16 +574,29 @@ def _split_endpoint(text: str, what: str) -> tuple[str, str]:
     return snap, name
 
 
-def _ssh_transport(connections: SshConnections, host: str, sudo: bool) -> SshCurlTransport:
+def _ssh_transport(
+    connections: SshConnections, host: str, sudo: bool, socket_path: str = SNAPD_SOCKET
+) -> SshCurlTransport:
     async def exec_(command: str, stdin: bytes) -> tuple[int, bytes, bytes]:
         return await connections.exec_bytes(host, command, stdin)
 
-    return SshCurlTransport(exec_, sudo=sudo)
+    return SshCurlTransport(exec_, sudo=sudo, socket_path=socket_path)
 
 
-def remote_client(connections: SshConnections, host: str, *, sudo: bool, **kw: Any) -> SnapdClient:
-    """A SnapdClient for a remote host, through its reused SSH connection."""
-    return SnapdClient(_ssh_transport(connections, host, sudo), where=f"on {host}", **kw)
+def remote_client(
+    connections: SshConnections,
+    host: str,
+    *,
+    sudo: bool,
+    socket_path: str = SNAPD_SOCKET,
+    **kw: Any,
+) -> SnapdClient:
+    """A SnapdClient for a remote host, through its reused SSH connection.
+
+    `socket_path` is snapd's socket on that host (the standard one unless snapd is relocated)."""
+    return SnapdClient(
+        _ssh_transport(connections, host, sudo, socket_path), where=f"on {host}", **kw
+    )
 
 
 __all__ = [

@@ -1,8 +1,15 @@
 """Show the last run from its journal: steps done, failed and pending, and the log path."""
 
-import argparse
+from __future__ import annotations
 
-from installer.cmd._unavailable import unavailable
+import argparse
+import json
+import time
+from typing import Any
+
+from installer.exits import Exit, UserError
+
+PROG = "sunbeam-install"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -11,5 +18,76 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the status as JSON")
 
 
+def status_data(state_dir: Any) -> dict[str, Any] | None:
+    """The last run as plain data (what --json prints); None when no run is recorded."""
+    from installer.journal import Journal, JournalError
+    from installer.state import StateDir
+
+    state = StateDir(state_dir)
+    if not state.journal_path.exists():
+        return None
+    try:
+        journal = Journal.open(state.journal_path)
+    except JournalError as e:
+        raise UserError(str(e), Exit.PREREQUISITE) from None
+    try:
+        summary = journal.summary()
+    finally:
+        journal.close()
+    if summary is None:
+        return None
+    run = summary.run
+    active = run.outcome is None and state.is_locked()
+    counts = {k: summary.count(k) for k in ("done", "skipped", "failed", "pending", "running")}
+    outcome = run.outcome or ("running" if active else "interrupted")
+    return {
+        "run_id": run.id,
+        "kind": run.kind,
+        "dry_run": run.dry_run,
+        "started": run.started,
+        "finished": run.finished,
+        "outcome": outcome,
+        "answers_path": run.answers_path,
+        "log_path": run.log_path,
+        "state_dir": str(state.path),
+        "steps": counts,
+        "total": len(summary.steps),
+        "failed": [
+            {"step": s.step_id, "title": s.title, "host": s.host, "error": s.error,
+             "hint": s.hint, "attempts": s.attempts}
+            for s in summary.failed
+        ],
+        "running": [s.step_id for s in summary.steps if s.state == "running"],
+    }
+
+
 def run(args: argparse.Namespace) -> int:
-    return unavailable("`status`")
+    from installer.state import resolve_state_dir
+
+    state_dir = resolve_state_dir(args.state_dir, dry_run=bool(args.dry_run))
+    data = status_data(state_dir)
+    if args.json:
+        print(json.dumps({"run": data}, indent=2))
+        return int(Exit.OK)
+    if data is None:
+        hint = "" if args.dry_run or args.state_dir else " (for dry-run installs add --dry-run)"
+        print(f"No run is recorded in {str(state_dir)!r}{hint}.")
+        return int(Exit.OK)
+    c = data["steps"]
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(data["started"]))
+    mode = " (dry-run)" if data["dry_run"] else ""
+    print(f"Last run: {data['run_id']}, {data['kind']}{mode}, started {started}: "
+          f"{data['outcome']}")
+    print(f"Steps: {c['done']} done, {c['skipped']} already in place, {c['failed']} failed, "
+          f"{c['pending'] + c['running']} to do, of {data['total']}")
+    for f in data["failed"]:
+        print(f"Failed: {f['step']} ({f['title']}): {f['error']}")
+        if f["hint"]:
+            print(f"  Hint: {f['hint']}")
+    if data["running"] and data["outcome"] != "running":
+        print(f"Interrupted while running: {', '.join(data['running'][:10])}")
+    if data["log_path"]:
+        print(f"Log: {data['log_path']}")
+    if data["outcome"] in ("failed", "interrupted"):
+        print(f"Continue with: {PROG} resume" + (" --dry-run" if data["dry_run"] else ""))
+    return int(Exit.OK)

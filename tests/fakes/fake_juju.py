@@ -12,6 +12,14 @@ Behaviour knobs in the state:
   error_units: ["x/0"] units stay in workload error
   action_results: {"add-osd": {...}}       results of `juju run`
   action_fail: {"add-osd": "message"}      the action fails with that message
+  hostnames: {"10.20.0.11": "node1"}       the hostname status reports per machine address
+  kubeconfig: "..."                        what the k8s charm's get-kubeconfig action returns
+
+Charm actions with behaviour (CHARM_ACTIONS): microceph add-osd / list-disks (OSDs kept in
+state["osds"] with the unit's hostname as location), k8s get-kubeconfig, keystone-k8s
+set-admin-password (only a sha256 digest is kept, in state["keystone_admin_sha256"]). Other
+actions answer `action_results`. `juju run APP/leader` runs on the leader (lowest unit).
+`bootstrap manual/[user@]HOST` makes HOST machine 0 of the controller model, as Juju does.
 
 Supported commands (as the installer calls them): version, controllers, bootstrap, clouds,
 add-k8s, models, add-model, add-machine, status, deploy, add-unit, refresh, config, integrate,
@@ -210,7 +218,9 @@ class Fake:
         if len(pos) != 2:
             raise JujuError("ERROR bootstrap needs a cloud and a controller name (fake)", 2)
         cloud, name = pos
-        if cloud not in self.s["clouds"]:
+        # `manual/[user@]host` bootstraps the manual cloud onto that host (it becomes machine 0).
+        kind, _, target = cloud.partition("/")
+        if kind not in self.s["clouds"]:
             raise JujuError(f'ERROR unknown cloud "{cloud}"')
         if name in self.s["controllers"]:
             raise JujuError(f'ERROR controller "{name}" already exists')
@@ -227,7 +237,11 @@ class Fake:
         self.s["controllers"][name] = {"cloud": cloud}
         if not opts.get("--no-switch"):
             self.s["current-controller"] = name
-        self.s["models"][f"{name}:controller"] = _empty_model("controller", name, cloud)
+        model = _empty_model("controller", name, kind, "iaas")
+        if target:
+            model["machines"]["0"] = {"address": target.split("@")[-1]}
+            model["next-machine"] = 1
+        self.s["models"][f"{name}:controller"] = model
 
     def do_clouds(self, opts: dict[str, Any], pos: list[str]) -> None:
         out(
@@ -295,7 +309,8 @@ class Fake:
             raise JujuError(
                 f'ERROR failed to create new model: model "{name}" for admin already exists'
             )
-        self.s["models"][key] = _empty_model(name, ctrl, cloud)
+        kind = "caas" if self.s["clouds"][cloud.split("/")[0]]["type"] == "k8s" else "iaas"
+        self.s["models"][key] = _empty_model(name, ctrl, cloud, kind)
         sys.stderr.write(f"Added '{name}' model on {cloud} with credential 'admin'\n")
 
     def do_add_machine(self, opts: dict[str, Any], pos: list[str]) -> None:
@@ -356,8 +371,13 @@ class Fake:
 
     def do_add_unit(self, opts: dict[str, Any], pos: list[str]) -> None:
         m = self.model(opts)
+        if not pos:
+            raise JujuError("ERROR no application specified", 2)
         self.app(m, pos[0])
-        self.new_unit(m, pos[0], opts.get("--to"))
+        to = opts.get("--to")
+        if to is not None and m["type"] == "iaas" and to not in m["machines"]:
+            raise JujuError(f"ERROR cannot add unit to machine {to}: machine {to} not found")
+        self.new_unit(m, pos[0], to)
 
     def do_refresh(self, opts: dict[str, Any], pos: list[str]) -> None:
         m = self.model(opts)
@@ -446,8 +466,12 @@ class Fake:
         if len(pos) != 2:
             raise JujuError("ERROR run needs a unit and an action", 2)
         unit, action = pos
-        app = unit.split("/")[0]
+        app, _, number = unit.partition("/")
         a = self.app(m, app)
+        if number == "leader":  # juju 3 resolves app/leader to the leader unit
+            if not a["units"]:
+                raise JujuError(f'ERROR application "{app}" has no units (not found)')
+            unit = min(a["units"], key=lambda u: int(u.split("/")[1]))
         if unit not in a["units"]:
             raise JujuError(f'ERROR unit "{unit}" not found (not found)')
         params: dict[str, Any] = {}
@@ -455,14 +479,23 @@ class Fake:
             import yaml
 
             params = yaml.safe_load(Path(opts["--params"]).read_text()) or {}
-        self.s.setdefault("actions", []).append({"unit": unit, "action": action, "params": params})
+        charm_action = CHARM_ACTIONS.get((a["charm"], action))
+        results = dict(self.s.get("action_results", {}).get(action, {}))
         fail = self.s.get("action_fail", {}).get(action)
-        task = {
+        if charm_action is not None and not fail:
+            try:
+                results.update(charm_action(self, m, unit, params))
+            except JujuError as e:
+                fail = str(e)
+        # Secret parameters (passwords) are not kept in the fake's state, like Juju's logs.
+        shown = {k: ("<secret>" if "password" in k else v) for k, v in params.items()}
+        self.s.setdefault("actions", []).append({"unit": unit, "action": action, "params": shown})
+        task: dict[str, Any] = {
             "id": str(len(self.s["actions"])),
             "status": "failed" if fail else "completed",
             "unit": unit,
             "log": [f"{NOW} running {action}"],
-            "results": dict(self.s.get("action_results", {}).get(action, {})),
+            "results": results,
             "timing": {"enqueued": NOW, "started": NOW, "completed": NOW},
         }
         if fail:
@@ -494,8 +527,64 @@ class Fake:
         )
 
 
-def _empty_model(name: str, ctrl: str, cloud: str) -> dict[str, Any]:
-    kind = "caas" if cloud.startswith("k8s") else "iaas"
+def _hostname(s: dict[str, Any], m: dict[str, Any], machine: str | None) -> str:
+    """The hostname `juju status` reports for a machine (state["hostnames"]: address -> name)."""
+    address = m["machines"].get(machine or "", {}).get("address", "")
+    return str(s.get("hostnames", {}).get(address, f"host-{machine}"))
+
+
+def _microceph_add_osd(
+    f: Fake, m: dict[str, Any], unit: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    device = str(params.get("device-id") or "")
+    if not device.startswith("/dev/"):
+        raise JujuError(f"add-osd needs device-id=/dev/...; got {device!r}")
+    host = _hostname(f.s, m, m["applications"]["microceph"]["units"][unit]["machine"])
+    osds = f.s.setdefault("osds", [])
+    if any(o["location"] == host and o["path"] == device for o in osds):
+        raise JujuError(f"{device} on {host} is already an OSD")
+    osds.append({"osd": len(osds), "location": host, "path": device})
+    return {"status": "success", "message": f"added {device} as osd.{len(osds) - 1}"}
+
+
+def _microceph_list_disks(
+    f: Fake, m: dict[str, Any], unit: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    # The charm returns its lists JSON-encoded (Juju action results are string maps).
+    return {"osds": json.dumps(f.s.get("osds", [])), "unpartitioned-disks": "[]"}
+
+
+def _k8s_get_kubeconfig(
+    f: Fake, m: dict[str, Any], unit: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    kubeconfig = f.s.get("kubeconfig")
+    if not kubeconfig:
+        raise JujuError("the cluster is not bootstrapped yet")
+    return {"kubeconfig": kubeconfig}
+
+
+def _keystone_set_admin_password(
+    f: Fake, m: dict[str, Any], unit: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    import hashlib
+
+    password = params.get("password")
+    if not isinstance(password, str) or not password:
+        raise JujuError("set-admin-password needs a non-empty password")
+    # Only a digest is kept: the fake `openstack` client checks OS_PASSWORD against it.
+    f.s["keystone_admin_sha256"] = hashlib.sha256(password.encode()).hexdigest()
+    return {"result": "admin password updated"}
+
+
+CHARM_ACTIONS: dict[tuple[str, str], Any] = {
+    ("microceph", "add-osd"): _microceph_add_osd,
+    ("microceph", "list-disks"): _microceph_list_disks,
+    ("k8s", "get-kubeconfig"): _k8s_get_kubeconfig,
+    ("keystone-k8s", "set-admin-password"): _keystone_set_admin_password,
+}
+
+
+def _empty_model(name: str, ctrl: str, cloud: str, kind: str) -> dict[str, Any]:
     return {
         "name": name,
         "controller": ctrl,
@@ -523,7 +612,7 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     machines = {
         mid: {
             "juju-status": _status_info("started") | {"version": VERSION},
-            "hostname": s.get("hostnames", {}).get(mm["address"], f"host-{mid}"),
+            "hostname": _hostname(s, m, mid),
             "dns-name": mm["address"],
             "ip-addresses": [mm["address"]],
             "instance-id": f"manual:{mm['address']}",

@@ -112,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) == 5 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
             items = []
             for name, spec in st.pods.get(parts[3], {}).items():
-                phase, _, ready = spec.partition(":")
+                phase, _, readiness = spec.partition(":")
                 items.append(
                     {
                         "metadata": {"name": name, "namespace": parts[3]},
@@ -121,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
                             "containerStatuses": [
                                 {
                                     "name": "c",
-                                    "ready": ready == "ready",
+                                    "ready": readiness == "ready",
                                     "restartCount": 0,
                                     "image": "i",
                                     "imageID": "",

@@ -131,6 +131,34 @@ def _snap_obj(name: str, channel: str, revision: int, confinement: str) -> dict[
     }
 
 
+_MISSING = object()
+
+
+def _conf_get(conf: dict[str, Any], key: str) -> Any:
+    """snapd's dotted keys address nested options: `network.external-nic`."""
+    node: Any = conf
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _conf_set(conf: dict[str, Any], key: str, value: Any) -> None:
+    """Set a dotted key (creating the nested maps); None unsets it, as `snap unset` does."""
+    *parents, leaf = key.split(".")
+    node = conf
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    if value is None:
+        node.pop(leaf, None)
+    else:
+        node[leaf] = value
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _UnixHTTPServer
@@ -248,22 +276,28 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             if method == "GET":
                 conf = st.conf.get(name, {})
-                keys = query.get("keys", [""])[0].split(",") if "keys" in query else list(conf)
-                missing = [k for k in keys if k not in conf]
-                if missing:
-                    return self._error(
-                        400,
-                        f'snap "{name}" has no "{missing[0]}" configuration option',
-                        "option-not-found",
-                    )
-                return self._sync({k: conf[k] for k in keys})
+                if "keys" not in query:
+                    return self._sync(conf)
+                found: dict[str, Any] = {}
+                for key in query["keys"][0].split(","):
+                    value = _conf_get(conf, key)
+                    if value is _MISSING:
+                        return self._error(
+                            400,
+                            f'snap "{name}" has no "{key}" configuration option',
+                            "option-not-found",
+                        )
+                    found[key] = value
+                return self._sync(found)
             if method == "PUT":
                 if self._conflict(st, name):
                     return None
                 values = dict(body or {})
 
                 def apply() -> None:
-                    st.conf.setdefault(name, {}).update(values)
+                    conf = st.conf.setdefault(name, {})
+                    for key, value in values.items():
+                        _conf_set(conf, key, value)
 
                 return self._async(
                     self._new_change(
@@ -272,14 +306,19 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         if parts == ["interfaces"] and method == "POST":
             plug, slot = body["plugs"][0], body["slots"][0]
-            key = (plug["snap"], plug["plug"], slot["snap"], slot["slot"])
+            conn: tuple[str, str, str, str] = (
+                plug["snap"],
+                plug["plug"],
+                slot["snap"],
+                slot["slot"],
+            )
             if plug["snap"] not in st.installed:
                 return self._error(400, f'snap "{plug["snap"]}" has no plug named "{plug["plug"]}"')
-            if key in st.connections:
+            if conn in st.connections:
                 return self._error(400, "interfaces unchanged", "interfaces-unchanged")
 
             def apply_connect() -> None:
-                st.connections.add(key)
+                st.connections.add(conn)
 
             return self._async(
                 self._new_change(
@@ -340,8 +379,10 @@ class _Handler(BaseHTTPRequestHandler):
                     400, f'snap "{name}" requires classic confinement', "snap-needs-classic", name
                 )
 
+            found = store
+
             def apply_install() -> None:
-                st.installed[name] = _snap_obj(name, channel, store.revision, store.confinement)
+                st.installed[name] = _snap_obj(name, channel, found.revision, found.confinement)
 
             return self._async(
                 self._new_change(

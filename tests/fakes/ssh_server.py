@@ -46,9 +46,18 @@ class SshServer:
         await self.server.wait_closed()
 
 
-async def start_ssh_server(workdir: Path, *, user: str = "ubuntu") -> SshServer:
+async def start_ssh_server(
+    workdir: Path,
+    *,
+    user: str = "ubuntu",
+    client_key: asyncssh.SSHKey | None = None,
+    path: tuple[str, ...] = (),
+) -> SshServer:
+    """Start a server on 127.0.0.1 (a free port). `client_key` is the key it accepts (a new one
+    by default; several servers, one per fake host, may share one); `path` are directories put
+    first on the commands' PATH (e.g. fake `openstack`)."""
     host_key = asyncssh.generate_private_key("ssh-ed25519")
-    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_key = client_key or asyncssh.generate_private_key("ssh-ed25519")
     bin_dir = workdir / "sshbin"
     bin_dir.mkdir(parents=True, exist_ok=True)
     sudo = bin_dir / "sudo"
@@ -58,7 +67,8 @@ async def start_ssh_server(workdir: Path, *, user: str = "ubuntu") -> SshServer:
     sudo_log.write_text("")
     authorized = asyncssh.import_authorized_keys(client_key.export_public_key().decode())
     state = SshServer(0, host_key, client_key, sudo_log)
-    state.env = {"PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", "FAKE_SUDO_LOG": str(sudo_log)}
+    search = ":".join((str(bin_dir), *path, os.environ.get("PATH", "")))
+    state.env = {"PATH": search, "FAKE_SUDO_LOG": str(sudo_log)}
 
     class Server(asyncssh.SSHServer):
         def begin_auth(self, username: str) -> bool:

@@ -172,9 +172,10 @@ async def test_set_config_and_read_back(fake_snapd: FakeSnapd) -> None:
     await b.set_config(
         "node1", "openstack-hypervisor", {"compute.cpu-mode": "host-model", "node.fqdn": "n1"}
     )
+    # snapd keeps dotted keys as nested options
     assert fake_snapd.state.conf["openstack-hypervisor"] == {
-        "compute.cpu-mode": "host-model",
-        "node.fqdn": "n1",
+        "compute": {"cpu-mode": "host-model"},
+        "node": {"fqdn": "n1"},
     }
     assert await b.get_config("node1", "openstack-hypervisor", ["node.fqdn", "unset.key"]) == {
         "node.fqdn": "n1"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from installer.backends.base import BackendError
-from installer.backends.snapd import SnapdSnapBackend, remote_client
+from installer.backends.snapd import SnapdClient, SnapdSnapBackend, remote_client
 from installer.backends.ssh import (
     LocalHostBackend,
     SshConnections,
@@ -176,10 +176,10 @@ async def test_remote_snapd_through_ssh_and_sudo_curl(
     """The whole remote snap path: SshCurlTransport -> SSH -> sudo -n curl -> snapd socket."""
     conns = _connections(sshd, known)
 
-    def client_for(host: str):  # type: ignore[no-untyped-def]
-        c = remote_client(conns, host, sudo=True, poll_interval=0.01)
-        c.transport._socket = fake_snapd.socket_path  # type: ignore[attr-defined]
-        return c
+    def client_for(host: str) -> SnapdClient:
+        return remote_client(
+            conns, host, sudo=True, socket_path=fake_snapd.socket_path, poll_interval=0.01
+        )
 
     snaps = SnapdSnapBackend(client_for)
     assert await snaps.info("node2", "microceph") is None
@@ -194,7 +194,8 @@ async def test_remote_snapd_through_ssh_and_sudo_curl(
     assert info.channel == "squid/stable"
     assert progress[-1][1] == 1.0
     await snaps.set_config("node2", "microceph", {"rbd.size": 10})
-    assert fake_snapd.state.conf["microceph"] == {"rbd.size": 10}
+    assert fake_snapd.state.conf["microceph"] == {"rbd": {"size": 10}}  # nested, as snapd does
+    assert await snaps.get_config("node2", "microceph", ["rbd.size"]) == {"rbd.size": 10}
     with pytest.raises(BackendError) as e:
         await snaps.install(
             "node2", "k8s", "1.32-classic/stable", classic=False, progress=lambda m, f: None

@@ -1,0 +1,474 @@
+"""The plain line mode: the guided installer's questions, one line at a time.
+
+For serial consoles and `TERM=dumb` (`sunbeam-install --plain`, or automatically when the
+terminal cannot run the text UI). It drives the same `Session` as the TUI, asks the same
+questions in the same order, shows the same findings and the same progress as plain lines, and
+produces the same answers. questionary draws its prompts with escape sequences even on a dumb
+terminal (PITFALLS), so a truly dumb terminal or a pipe gets `input()` prompts instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+from installer.session import (
+    LOCAL,
+    Notice,
+    ProbedHost,
+    Session,
+    SessionError,
+    check_address_list,
+    check_field,
+    has_errors,
+    management_nic,
+    role_rules,
+    suggest_roles,
+)
+
+if TYPE_CHECKING:
+    from installer.events import Event
+
+Check = Callable[[str], "str | None"]
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Choice:
+    title: str
+    value: str
+    checked: bool = False
+    disabled: str | None = None  # why it cannot be chosen
+
+
+class Prompter(Protocol):
+    def say(self, line: str = "") -> None: ...
+    def text(self, question: str, default: str = "", check: Check | None = None) -> str: ...
+    def confirm(self, question: str, default: bool = True) -> bool: ...
+    def select(self, question: str, choices: list[Choice], default: str | None = None) -> str: ...
+    def checkbox(self, question: str, choices: list[Choice]) -> list[str]: ...
+
+
+class LinePrompter:
+    """input()-style prompts: no escape sequences at all (dumb terminals, serial lines, pipes)."""
+
+    def __init__(self, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+
+    def say(self, line: str = "") -> None:
+        print(line, file=self.stdout, flush=True)
+
+    def _read(self, prompt: str) -> str:
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        line = self.stdin.readline()
+        if not line:  # end of input: the operator left; never loop forever on a closed pipe
+            raise EOFError("no more input")
+        return line.rstrip("\r\n")
+
+    def text(self, question: str, default: str = "", check: Check | None = None) -> str:
+        while True:
+            shown = f" [{default}]" if default else ""
+            value = self._read(f"{question}{shown}: ").strip() or default
+            problem = check(value) if check else None
+            if not problem:
+                return value
+            self.say(f"  {problem}")
+
+    def confirm(self, question: str, default: bool = True) -> bool:
+        while True:
+            value = self._read(f"{question} [{'Y/n' if default else 'y/N'}]: ").strip().lower()
+            if not value:
+                return default
+            if value in ("y", "yes"):
+                return True
+            if value in ("n", "no"):
+                return False
+            self.say("  Answer y or n.")
+
+    def select(self, question: str, choices: list[Choice], default: str | None = None) -> str:
+        self.say(question)
+        for i, c in enumerate(choices, 1):
+            self.say(f"  {i}) {c.title}")
+        default = default or choices[0].value
+        while True:
+            value = self._read(f"Choose 1-{len(choices)} [{default}]: ").strip()
+            if not value:
+                return default
+            if value.isdigit() and 1 <= int(value) <= len(choices):
+                return choices[int(value) - 1].value
+            match = [c.value for c in choices if c.value == value]
+            if match:
+                return match[0]
+            self.say(f"  {value!r} is not one of the choices; give its number.")
+
+    def checkbox(self, question: str, choices: list[Choice]) -> list[str]:
+        self.say(question)
+        for i, c in enumerate(choices, 1):
+            mark = "-" if c.disabled else ("x" if c.checked else " ")
+            why = f"  ({c.disabled})" if c.disabled else ""
+            self.say(f"  {i}) [{mark}] {c.title}{why}")
+        current = [c.value for c in choices if c.checked]
+        while True:
+            value = self._read(
+                "Numbers to select, comma-separated (Enter keeps [x], - for none): "
+            ).strip()
+            if not value:
+                return current
+            if value == "-":
+                return []
+            picked: list[str] = []
+            problem = None
+            for part in value.replace(" ", ",").split(","):
+                if not part:
+                    continue
+                if not part.isdigit() or not 1 <= int(part) <= len(choices):
+                    problem = f"{part!r} is not a number from 1 to {len(choices)}."
+                    break
+                c = choices[int(part) - 1]
+                if c.disabled:
+                    problem = f"{c.title} cannot be chosen: {c.disabled}"
+                    break
+                picked.append(c.value)
+            if problem is None:
+                return picked
+            self.say(f"  {problem}")
+
+
+class QuestionaryPrompter:
+    """questionary prompts (arrow keys, space to select) on a terminal that can draw them.
+
+    `input`/`output` are prompt_toolkit objects; tests pass a pipe input. unsafe_ask() lets
+    Ctrl+C through as KeyboardInterrupt (ask() would swallow it and return None)."""
+
+    def __init__(self, *, input: Any = None, output: Any = None,
+                 stdout: IO[str] | None = None) -> None:
+        self.kwargs: dict[str, Any] = {}
+        if input is not None:
+            self.kwargs["input"] = input
+        if output is not None:
+            self.kwargs["output"] = output
+        self.stdout = stdout or sys.stdout
+
+    def say(self, line: str = "") -> None:
+        print(line, file=self.stdout, flush=True)
+
+    def text(self, question: str, default: str = "", check: Check | None = None) -> str:
+        import questionary
+
+        def validate(value: str) -> bool | str:
+            problem = check(value) if check else None
+            return problem or True
+
+        answer = questionary.text(question, default=default, validate=validate,
+                                  **self.kwargs).unsafe_ask()
+        return str(answer).strip()
+
+    def confirm(self, question: str, default: bool = True) -> bool:
+        import questionary
+
+        return bool(questionary.confirm(question, default=default, **self.kwargs).unsafe_ask())
+
+    def select(self, question: str, choices: list[Choice], default: str | None = None) -> str:
+        import questionary
+
+        qs = [questionary.Choice(c.title, value=c.value, disabled=c.disabled) for c in choices]
+        return str(questionary.select(question, choices=qs, default=default,
+                                      **self.kwargs).unsafe_ask())
+
+    def checkbox(self, question: str, choices: list[Choice]) -> list[str]:
+        import questionary
+
+        qs = [questionary.Choice(c.title, value=c.value, checked=c.checked, disabled=c.disabled)
+              for c in choices]
+        return [str(v) for v in questionary.checkbox(question, choices=qs,
+                                                     **self.kwargs).unsafe_ask()]
+
+
+# --------------------------------------------------------------------------------------------
+# The interview: the TUI's screens as questions.
+
+
+def host_line(entry: ProbedHost) -> str:
+    """The Hosts table's row as one line."""
+    where = entry.address or "this host"
+    if entry.state == "failed" or entry.facts is None:
+        return f"  {entry.name} ({where}): failed: {entry.error}"
+    f = entry.facts
+    eligible = [d for d in f.disks if d.osd_eligible]
+    warn = "" if f.cpu.virtualization == "kvm" else f"  warning: {f.cpu.virtualization}, no KVM"
+    return (f"  {f.hostname} ({where}): {f.cpu.threads} CPUs {f.cpu.virtualization}, "
+            f"{f.memory.total_bytes / GIB:.0f} GiB RAM, {len(eligible)} free disks, "
+            f"{sum(n.kind in ('physical', 'bond') for n in f.nics)} NICs{warn}")
+
+
+def ask_hosts(session: Session, p: Prompter) -> None:
+    p.say("== Hosts ==")
+    if LOCAL not in session.hosts or session.hosts[LOCAL].state != "ready":
+        p.say(host_line(asyncio.run(session.probe_local())))
+    known = {e.address for e in session.hosts.values()}
+    for h in list(session.draft.hosts):  # prefilled remote hosts
+        if h.address and h.address not in known and h.ssh_user:
+            p.say(host_line(asyncio.run(session.add_host(f"{h.ssh_user}@{h.address}"))))
+
+    def check(value: str) -> str | None:
+        if not value:
+            return None
+        from installer.session import parse_target
+
+        try:
+            parse_target(value)
+        except SessionError as e:
+            return str(e)
+        return None
+
+    while True:
+        target = p.text("Add a host as user@address (empty when done)", "", check)
+        if not target:
+            if session.ready_hosts():
+                return
+            p.say("  No host is ready yet: add at least one host whose probe succeeds.")
+            continue
+        try:
+            p.say(host_line(asyncio.run(session.add_host(target))))
+        except SessionError as e:
+            p.say(f"  {e}")
+
+
+def ask_roles(session: Session, p: Prompter) -> None:
+    p.say("== Roles ==")
+    draft = session.draft
+    if any(not h.roles for h in draft.hosts):
+        suggest_roles(draft, session.facts_by_host())
+    while True:
+        for h in draft.hosts:
+            p.say(f"  {h.name}: {', '.join(h.roles) or '(none)'}")
+        broken = [text for ok, text in role_rules(draft) if not ok]
+        for text in broken:
+            p.say(f"  not yet: {text}")
+        if not broken and p.confirm("Use these roles?", True):
+            return
+        for h in draft.hosts:
+            h.roles = p.checkbox(f"Roles of {h.name}", [
+                Choice("control", "control", "control" in h.roles),
+                Choice("compute", "compute", "compute" in h.roles),
+                Choice("storage", "storage", "storage" in h.roles),
+            ])
+
+
+def ask_network(session: Session, p: Prompter) -> None:
+    p.say("== Network ==")
+    d = session.draft
+
+    def field(key: str, required: bool = True) -> Check:
+        return lambda v: check_field(key, v, required=required)
+
+    d.management_cidr = p.text("Management CIDR", d.management_cidr,
+                               field("network.management_cidr"))
+    d.loadbalancer_range = p.text("Load-balancer range (START-END)", d.loadbalancer_range,
+                                  field("network.loadbalancer_range"))
+    d.dns_servers = p.text("DNS servers (optional, comma-separated)", d.dns_servers,
+                           lambda v: check_address_list("DNS servers", v))
+    d.external_enabled = p.confirm("Configure an external network for floating IPs?",
+                                   d.external_enabled)
+    if not d.external_enabled:
+        return
+    d.external_cidr = p.text("External CIDR", d.external_cidr, field("external.cidr"))
+    d.external_gateway = p.text("External gateway", d.external_gateway, field("external.gateway"))
+    d.external_range = p.text("Allocation range (START-END)", d.external_range,
+                              field("external.allocation_range"))
+    d.external_vlan = p.text("VLAN (optional)", d.external_vlan,
+                             field("external.vlan", required=False))
+    facts = session.facts_by_host()
+    for h in d.hosts:
+        f = facts.get(h.name)
+        if "compute" not in h.roles or f is None:
+            continue
+        mgmt = management_nic(f)
+        choices = [Choice("(none)", "")]
+        for n in f.nics:
+            if n.kind in ("loopback", "veth", "tun"):
+                continue
+            speed = f" {n.speed_mbps} Mb/s" if n.speed_mbps else ""
+            mark = " (management)" if n.name == mgmt else ""
+            choices.append(Choice(f"{n.name} {n.state}{speed}{mark}", n.name))
+        default = h.external_nic or next(
+            (c.value for c in choices[1:] if c.value != mgmt), "")
+        h.external_nic = p.select(f"External NIC of {h.name}", choices, default) or None
+
+
+def ask_storage(session: Session, p: Prompter) -> None:
+    hosts = [h for h in session.draft.hosts if "storage" in h.roles]
+    if not hosts:
+        return
+    p.say("== Storage ==")
+    facts = session.facts_by_host()
+    for h in hosts:
+        f = facts.get(h.name)
+        if f is None:
+            continue
+        while True:
+            choices = []
+            for disk in f.disks:
+                ident = disk.by_id[0] if disk.by_id else disk.path
+                title = f"{ident} {disk.model or ''} {disk.size_bytes / GIB:.0f} GiB"
+                chosen = any(disk.matches(dev) for dev in h.osd_devices)
+                choices.append(Choice(title, ident, chosen,
+                                      None if disk.osd_eligible else disk.ineligible_reason))
+            h.osd_devices = p.checkbox(f"Disks for Ceph on {h.name} (they are wiped)", choices)
+            if h.osd_devices:
+                break
+            p.say(f"  Storage host {h.name} has no disk selected: select at least one.")
+
+
+def ask_options(session: Session, p: Prompter) -> None:
+    p.say("== Options ==")
+    d = session.draft
+    releases = session.release_names()
+    d.release = p.select("OpenStack release", [Choice(r, r) for r in releases], d.release)
+
+    def field(key: str) -> Check:
+        return lambda v: check_field(key, v, required=False)
+
+    d.proxy_http = p.text("HTTP proxy (optional)", d.proxy_http, field("proxy.http"))
+    d.proxy_https = p.text("HTTPS proxy (optional)", d.proxy_https, field("proxy.https"))
+    if d.proxy_http or d.proxy_https:
+        d.no_proxy = p.text("No-proxy list", d.no_proxy, field("proxy.no_proxy"))
+    features = session.feature_names()
+    if features:
+        d.features = p.checkbox("Optional features", [
+            Choice(f"{k}: {v}", k, k in d.features) for k, v in features.items()])
+
+
+def show_findings(notices: list[Notice], p: Prompter) -> None:
+    if not notices:
+        p.say("No findings: the answers pass every check.")
+    for n in notices:
+        p.say(n.line())
+
+
+def event_line(event: Event, state: dict[str, int]) -> str | None:
+    """One progress line per event that matters (logs are left to the log file)."""
+    kind = event.event
+    if kind == "PlanStarted":
+        state["total"] = event.steps  # type: ignore[union-attr]
+        state["finished"] = event.already_done  # type: ignore[union-attr]
+        return f"Installing: {event.steps} steps"  # type: ignore[union-attr]
+    if kind == "StepStarted":
+        host = f" on {event.host}" if event.host else ""  # type: ignore[union-attr]
+        return f"  start   {event.step}{host}"
+    if kind == "StepFinished":
+        state["finished"] = state.get("finished", 0) + 1
+        n, total = state["finished"], state.get("total", 0)
+        line = f"[{n:>4}/{total}] {event.outcome:<7} {event.step}"  # type: ignore[union-attr]
+        if event.outcome == "failed":  # type: ignore[union-attr]
+            line += f"\n  error: {event.error}"  # type: ignore[union-attr]
+            if event.hint:  # type: ignore[union-attr]
+                line += f"\n  hint: {event.hint}"  # type: ignore[union-attr]
+        return line
+    if kind == "PlanFinished":
+        e = event
+        return (f"Install {e.outcome}: {e.done} done, {e.skipped} skipped, "  # type: ignore[union-attr]
+                f"{e.failed} failed, {e.pending} pending")  # type: ignore[union-attr]
+    return None
+
+
+def interview(session: Session, p: Prompter, *, assume_yes: bool = False) -> bool:
+    """Ask everything; True when the operator wants to install what the answers say."""
+    p.say("sunbeam-install: guided install (plain mode)"
+          + ("  [DRY RUN: the simulated lab, nothing is changed]" if session.dry_run else ""))
+    ask_hosts(session, p)
+    ask_roles(session, p)
+    ask_network(session, p)
+    ask_storage(session, p)
+    ask_options(session, p)
+    p.say("== Review ==")
+    notices = session.validate()
+    show_findings(notices, p)
+    default_path = str(session.state_dir / "answers.yaml")
+    path = p.text("Save the answers file to (empty: do not save)", default_path)
+    if path:
+        try:
+            p.say(f"Saved to {session.save_answers(Path(path))}")
+        except SessionError as e:
+            p.say(str(e))
+    if has_errors(notices):
+        p.say("The answers have errors; fix them and run again (the saved file can be edited "
+              "and used with --answers).")
+        return False
+    if any(n.severity == "warning" for n in notices) and not assume_yes:
+        if not p.confirm("Accept the warnings above?", False):
+            return False
+        session.accepted_warnings = True
+    try:
+        summary = session.plan_summary()
+        p.say(f"Plan: {summary.steps} steps on {summary.hosts} hosts")
+    except SessionError as e:
+        p.say(str(e))
+        return False
+    return assume_yes or p.confirm("Install now?", True)
+
+
+def install(session: Session, p: Prompter) -> int:
+    from installer.exits import Exit
+
+    state: dict[str, int] = {}
+
+    def show(event: Event) -> None:
+        line = event_line(event, state)
+        if line:
+            p.say(line)
+
+    try:
+        outcome = asyncio.run(session.install_to(show))
+    except SessionError as e:
+        p.say(str(e))
+        return int(Exit.USAGE)
+    if outcome == "done":
+        p.say(f"Done. Admin credentials: {session.credentials_file()}")
+        if session.log_path:
+            p.say(f"Log: {session.log_path}")
+        return int(Exit.OK)
+    p.say("The install did not finish; fix the cause and run `sunbeam-install resume`.")
+    return int(Exit.INTERRUPTED if outcome == "interrupted" else Exit.STEP_FAILED)
+
+
+def needs_line_prompts(env: dict[str, str] | None = None) -> bool:
+    """questionary cannot draw on a dumb terminal or a pipe: use input() prompts there."""
+    env = dict(os.environ) if env is None else env
+    if env.get("TERM", "") in ("", "dumb", "unknown"):
+        return True
+    return not (sys.stdin.isatty() and sys.stdout.isatty())
+
+
+def run_plain(args: argparse.Namespace, prompter: Prompter | None = None) -> int:
+    """The CLI's entry to plain mode (`--plain`, TERM=dumb, or no terminal)."""
+    from installer.exits import Exit
+
+    prefill = None
+    if getattr(args, "answers", None):
+        from manifests.loader import AnswersError, load_answers
+
+        try:
+            prefill = load_answers(args.answers)
+        except AnswersError as e:
+            print(f"sunbeam-install: {e}", file=sys.stderr)
+            return int(Exit.INVALID)
+    session = Session.from_args(args, prefill=prefill)
+    if prompter is None:
+        prompter = LinePrompter() if needs_line_prompts() else QuestionaryPrompter()
+    try:
+        go = interview(session, prompter, assume_yes=bool(getattr(args, "yes", False)))
+    except EOFError:
+        print("sunbeam-install: input ended before every question was answered.", file=sys.stderr)
+        return int(Exit.USAGE)
+    if not go:
+        return int(Exit.INVALID)
+    return install(session, prompter)

@@ -1,0 +1,233 @@
+"""The console renderer: what a person watching `sunbeam-install --answers FILE` sees.
+
+On a TTY: an overall progress bar (done/total, elapsed, ETA), the running steps with their last
+progress message and the last log lines, redrawn in place (rich, which Textual already brings);
+finished steps scroll above it. Not a TTY (CI logs, pipes, TERM=dumb): plain timestamped lines,
+one per step start / finish and per changed progress message, no escape codes.
+
+High event rates must not slow the run: the TTY display redraws at most 10 times a second and
+log lines only update an in-memory ring.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from typing import IO, TYPE_CHECKING, Any
+
+from installer.events import (
+    Event,
+    PlanFinished,
+    PlanStarted,
+    StepFinished,
+    StepLog,
+    StepProgress,
+    StepStarted,
+)
+
+if TYPE_CHECKING:
+    from installer.runner import RunResult
+
+_REDRAW_EVERY = 0.1  # seconds
+
+
+def is_capable_tty(stream: IO[str]) -> bool:
+    """A terminal that can redraw in place (not a pipe, not TERM=dumb)."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+    return tty and os.environ.get("TERM", "") not in ("", "dumb")
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(t))
+
+
+def _fmt_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+class PlainRenderer:
+    """Timestamped lines, no escape codes."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self._last_progress: dict[str, str] = {}
+        self._titles: dict[str, str] = {}
+        self._total = 0
+        self._finished = 0
+
+    def _line(self, t: float, text: str) -> None:
+        self.stream.write(f"{_clock(t)} {text}\n")
+        self.stream.flush()
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepLog):
+            return  # log lines go to the run's log file; the failure report shows the tail
+        if isinstance(event, StepProgress):
+            label = event.message + (
+                f" ({event.fraction:.0%})" if event.fraction is not None else ""
+            )
+            if self._last_progress.get(event.step) != label:
+                self._last_progress[event.step] = label
+                self._line(event.time, f"       {event.step}: {label}")
+        elif isinstance(event, StepStarted):
+            self._titles[event.step] = event.title
+            where = f" on {event.host}" if event.host else ""
+            verb = "start " if event.attempt == 1 else f"retry#{event.attempt}"
+            self._line(event.time, f"{verb} {event.step}: {event.title}{where}")
+        elif isinstance(event, StepFinished):
+            self._finished += 1
+            self._last_progress.pop(event.step, None)
+            count = f"[{self._finished}/{self._total}]"
+            if event.outcome == "done":
+                self._line(event.time, f"done   {event.step} ({_fmt_duration(event.duration)}) "
+                                       f"{count}")
+            elif event.outcome == "skipped":
+                self._line(event.time, f"skip   {event.step} (already in place) {count}")
+            else:
+                self._line(event.time, f"FAILED {event.step}: {event.error}")
+        elif isinstance(event, PlanStarted):
+            self._total = event.steps - event.already_done
+            resumed = f", {event.already_done} already done" if event.already_done else ""
+            self._line(event.time, f"{event.kind} run {event.run_id}: {event.steps} steps"
+                                   f"{resumed}")
+            if event.log_path:
+                self._line(event.time, f"log: {event.log_path}")
+        elif isinstance(event, PlanFinished):
+            self._line(event.time, f"{event.outcome}: {event.done} done, {event.skipped} skipped,"
+                                   f" {event.failed} failed, {event.pending} pending in "
+                                   f"{_fmt_duration(event.duration)}")
+
+    def close(self) -> None:
+        pass
+
+
+class RichRenderer:
+    """Progress bar, running steps and last log lines, redrawn in place on a terminal."""
+
+    def __init__(self, stream: IO[str], *, log_lines: int = 6) -> None:
+        from rich.console import Console
+        from rich.live import Live
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.console = Console(file=stream, force_terminal=True, highlight=False)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            auto_refresh=False,
+        )
+        self.task = self.progress.add_task("Installing", total=None)
+        self.running: dict[str, list[str]] = {}  # step -> [host, last progress message]
+        self.logs: deque[str] = deque(maxlen=log_lines)
+        self._last_draw = 0.0
+        # No refresh thread: we redraw from the event callback, so nothing reads our dicts
+        # from another thread while the runner changes them.
+        self.live = Live(self._render(), console=self.console, auto_refresh=False,
+                         transient=True, redirect_stdout=False, redirect_stderr=False)
+        self.live.start()
+
+    def _render(self) -> Any:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="cyan", no_wrap=True)
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(overflow="ellipsis", no_wrap=True)
+        for sid, (host, message) in list(self.running.items())[:8]:
+            table.add_row(sid, host, message)
+        if len(self.running) > 8:
+            table.add_row(f"... and {len(self.running) - 8} more", "", "")
+        parts: list[Any] = [self.progress.get_renderable(), table]
+        if self.logs:
+            parts.append(Text("\n".join(self.logs), style="dim", overflow="ellipsis",
+                              no_wrap=True))
+        return Group(*parts)
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_draw >= _REDRAW_EVERY:
+            self._last_draw = now
+            self.live.update(self._render(), refresh=True)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, StepLog):
+            self.logs.append(f"{event.step}: {event.line}")
+        elif isinstance(event, StepProgress):
+            if event.step in self.running:
+                pct = f" {event.fraction:.0%}" if event.fraction is not None else ""
+                self.running[event.step][1] = event.message + pct
+        elif isinstance(event, StepStarted):
+            note = "" if event.attempt == 1 else f"retry {event.attempt}"
+            self.running[event.step] = [event.host or "", note]
+        elif isinstance(event, StepFinished):
+            self.running.pop(event.step, None)
+            self.progress.advance(self.task)
+            if event.outcome == "done":
+                self.console.print(f"[green]✓[/] {event.step} [dim]"
+                                   f"({_fmt_duration(event.duration)})[/]")
+            elif event.outcome == "skipped":
+                self.console.print(f"[dim]- {event.step} (already in place)[/]")
+            else:
+                self.console.print(f"[red]✗ {event.step}[/]: {event.error}", markup=True)
+        elif isinstance(event, PlanStarted):
+            self.progress.update(self.task, total=event.steps, completed=event.already_done)
+            if event.log_path:
+                self.console.print(f"[dim]log: {event.log_path}[/]")
+        elif isinstance(event, PlanFinished):
+            self._draw(force=True)
+            return
+        self._draw()
+
+    def close(self) -> None:
+        self.live.stop()
+
+
+def make_console_renderer(
+    stream: IO[str], *, tty: bool | None = None
+) -> PlainRenderer | RichRenderer:
+    """A RichRenderer on a capable terminal, else plain lines."""
+    if tty is None:
+        tty = is_capable_tty(stream)
+    return RichRenderer(stream) if tty else PlainRenderer(stream)
+
+
+def report_lines(result: RunResult, *, log_path: str | None, resume_hint: str) -> list[str]:
+    """The closing message of a run: success, or each failed step with error, hint, log tail."""
+    if result.outcome == "done":
+        return [f"Done: {result.done} steps done, {result.skipped} already in place "
+                f"({_fmt_duration(result.duration)})."]
+    lines: list[str] = []
+    if result.outcome == "interrupted":
+        lines.append(f"Interrupted with {result.pending} steps still to do.")
+    for f in result.failures:
+        lines.append(f"Step {f.step} ({f.title}) failed: {f.error}")
+        if f.hint:
+            lines.append(f"  Hint: {f.hint}")
+        if f.log_tail:
+            lines.append("  Last log lines:")
+            lines.extend(f"    {line}" for line in f.log_tail[-10:])
+    if log_path:
+        lines.append(f"Log: {log_path}")
+    lines.append(resume_hint)
+    return lines

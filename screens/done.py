@@ -1,0 +1,50 @@
+"""Done: where the cloud is, where the admin credentials are, what to do next, the log."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from screens.base import WizardScreen
+
+
+class DoneScreen(WizardScreen):
+    NAME = "done"
+    TITLE_TEXT = "Done"
+    SHOW_BACK = False
+    NEXT_LABEL = "Exit"
+    HELP = "The cloud is deployed. Enter or Ctrl+N leaves the installer."
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "next", "Exit")]
+
+    def body(self) -> ComposeResult:
+        s = self.session
+        url = s.dashboard_url() or "(the first address of the load-balancer range)"
+        lines = [
+            "[b green]The cloud is deployed.[/b green]" + (" (dry run: in the simulated lab)"
+                                                         if s.dry_run else ""),
+            "",
+            f"Dashboard:          {url}",
+            f"Admin password:     {s.credentials_file()} (mode 0600)",
+            f"Log of this run:    {s.log_path or s.state_dir / 'logs'}",
+        ]
+        if s.saved_answers:
+            lines.append(f"Answers file:       {s.saved_answers}")
+        lines += [
+            "",
+            "[b]Next steps[/b]",
+            "  sunbeam-install status      what the last run did",
+            "  source the credentials file, then `openstack endpoint list`",
+            "  sunbeam-install upgrade     move to a newer OpenStack release later",
+        ]
+        with VerticalScroll(id="body"):
+            yield Static("\n".join(lines), markup=True, id="summary")
+
+    def on_mount(self) -> None:
+        self.query_one("#next").focus()
+
+    def action_next(self) -> None:
+        self.app.exit(0)

@@ -1,0 +1,189 @@
+"""Hosts: this host is probed at once; others are added as user@address and probed in the
+background; each row fills in as its facts arrive."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Button, DataTable, Input, Static
+
+from installer.session import LOCAL, ProbedHost, SessionError, parse_target
+from screens.base import WizardScreen
+from screens.messages import HostProbed
+
+GIB = 1024**3
+
+COLUMNS = ("Name", "Address", "CPU / KVM", "RAM", "Disks free", "NICs", "Status")
+
+
+def host_cells(entry: ProbedHost) -> tuple[Text | str, ...]:
+    """One table row for a host: facts when they are in, the state or failure otherwise."""
+    address = entry.address or ("this host" if entry.target == LOCAL else "")
+    if entry.state == "probing":
+        return (entry.name, address, "", "", "", "", Text("probing…", style="italic"))
+    if entry.state == "failed" or entry.facts is None:
+        return (entry.name, address, "", "", "", "",
+                Text(f"failed: {entry.error} (r retries)", style="bold red"))
+    f = entry.facts
+    virt = f.cpu.virtualization
+    cpu = Text(f"{f.cpu.threads} {virt}", style="" if virt == "kvm" else "yellow")
+    ram = f"{f.memory.total_bytes / GIB:.0f} GiB"
+    free = sum(d.size_bytes for d in f.disks if d.osd_eligible)
+    disks = f"{sum(d.osd_eligible for d in f.disks)} ({free / GIB / 1024:.1f} TiB)"
+    nics = str(sum(n.kind in ("physical", "bond") for n in f.nics))
+    warnings = []
+    if virt != "kvm":
+        warnings.append("no KVM")
+    if f.probe_errors:
+        warnings.append(f"{len(f.probe_errors)} probe errors")
+    status = Text("ready" + (": " + ", ".join(warnings) if warnings else ""),
+                  style="yellow" if warnings else "green")
+    return (f.hostname, address, cpu, ram, disks, nics, status)
+
+
+class HostsScreen(WizardScreen):
+    NAME = "hosts"
+    TITLE_TEXT = "Hosts"
+    HELP = """\
+This machine is probed at once. Add each other host as user@address (an SSH user with
+passwordless sudo, and the host's management address), then Enter or Add. Hosts are probed in
+the background and fill their row when their facts arrive; a failed probe shows its reason.
+In the table: r retries the selected host's probe, Delete removes it."""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "retry", "Retry", show=False),
+        Binding("delete", "remove", "Remove", show=False),
+    ]
+
+    def body(self) -> ComposeResult:
+        with Horizontal(id="add-row"):
+            yield Input(placeholder="user@address, e.g. ubuntu@10.20.0.12", id="target")
+            yield Button("Add", id="add", compact=True)
+        yield Static("", id="target-error", classes="error")
+        table: DataTable[Text | str] = DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("[b]r[/b] retry · [b]Delete[/b] remove · [b]Ctrl+N[/b] next",
+                     classes="hints", markup=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#hosts", DataTable)
+        for c in COLUMNS:
+            table.add_column(c, key=c)
+        for entry in self.session.hosts.values():
+            table.add_row(*host_cells(entry), key=entry.target)
+        if LOCAL not in self.session.hosts:
+            self._add_row(LOCAL)
+            self.run_worker(self._first_probes(), group="probe")
+        self.query_one("#target", Input).focus()
+
+    async def _first_probes(self) -> None:
+        # This machine first: a prefilled host with its address is this machine, not remote.
+        await self._probe(LOCAL)
+        known = {e.address for e in self.session.hosts.values()}
+        for h in self.session.draft.hosts:
+            if h.address and h.address not in known and h.ssh_user:
+                self._start(f"{h.ssh_user}@{h.address}")
+
+    def _add_row(self, target: str) -> ProbedHost:
+        entry = self.session.pending(target)
+        table = self.query_one("#hosts", DataTable)
+        if entry.target in {str(k.value) for k in table.rows}:
+            self._refresh_row(entry)
+        else:
+            table.add_row(*host_cells(entry), key=entry.target)
+        return entry
+
+    def _start(self, target: str) -> None:
+        entry = self._add_row(target)
+        self.run_worker(self._probe(entry.target), group="probe")
+
+    async def _probe(self, target: str) -> None:
+        try:
+            entry = await self.session.retry(target)
+        except SessionError as e:  # a malformed or duplicate target: say so on its row
+            entry = self.session.hosts[target]
+            entry.state, entry.error = "failed", str(e)
+        self.post_message(HostProbed(entry))
+
+    def on_host_probed(self, message: HostProbed) -> None:
+        self._refresh_row(message.host)
+        ready = len(self.session.ready_hosts())
+        self.set_status(f"{ready} host{'s' if ready != 1 else ''} ready")
+
+    def _refresh_row(self, entry: ProbedHost) -> None:
+        table = self.query_one("#hosts", DataTable)
+        for column, value in zip(COLUMNS, host_cells(entry), strict=True):
+            table.update_cell(entry.target, column, value, update_width=True)
+        # update_width widens the column on the next idle but leaves rows drawn at the old width
+        # (seen at 80x24: "10.20.0.1" for 10.20.0.11); redraw once the widths are in.
+        self.call_after_refresh(table.refresh, layout=True)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "target":
+            return
+        text = event.value.strip()
+        message = ""
+        if text and "@" in text:
+            try:
+                parse_target(text)
+            except SessionError as e:
+                message = str(e)
+        self.query_one("#target-error", Static).update(message)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "target":
+            self._add()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "add":
+            event.stop()
+            self._add()
+            return
+        super().on_button_pressed(event)
+
+    def _add(self) -> None:
+        field = self.query_one("#target", Input)
+        text = field.value.strip()
+        if not text:
+            return
+        error = self.query_one("#target-error", Static)
+        try:
+            user, address = parse_target(text)
+        except SessionError as e:
+            error.update(str(e))
+            return
+        for known in self.session.hosts.values():
+            if known.address == address:
+                error.update(f"Address {address} is already in the list as {known.target}.")
+                return
+        error.update("")
+        field.value = ""
+        self._start(f"{user}@{address}")
+
+    def _selected(self) -> str | None:
+        table = self.query_one("#hosts", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return str(key.value)
+
+    def action_retry(self) -> None:
+        target = self._selected()
+        if target and self.session.hosts[target].state == "failed":
+            self._start(target)
+
+    def action_remove(self) -> None:
+        target = self._selected()
+        if target and target != LOCAL:
+            self.session.remove_host(target)
+            self.query_one("#hosts", DataTable).remove_row(target)
+
+    def problem(self) -> str | None:
+        if any(e.state == "probing" for e in self.session.hosts.values()):
+            return "Wait until every host has been probed (or remove the ones still probing)."
+        if not self.session.ready_hosts():
+            return "No host is ready yet: add at least one host whose probe succeeds."
+        return None

@@ -1,0 +1,59 @@
+"""Options: proxy, optional features, OpenStack release."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Label, Select, SelectionList
+
+from screens.base import WizardScreen
+from screens.fields import Field, field_check
+
+
+class OptionsScreen(WizardScreen):
+    NAME = "options"
+    TITLE_TEXT = "Options"
+    HELP = """\
+Proxy: leave empty for direct access. With a proxy, the no-proxy list must cover the management
+CIDR, the load-balancer range and every host name (preflight checks it).
+Features: optional services (Space toggles). Release: the OpenStack release to deploy."""
+
+    def body(self) -> ComposeResult:
+        d = self.session.draft
+        with VerticalScroll(id="body"):
+            yield Label("OpenStack release")
+            yield Select([(r, r) for r in self.session.release_names()], value=d.release,
+                         allow_blank=False, id="release", compact=True)
+            yield Field("HTTP proxy (optional)", d.proxy_http,
+                        field_check("proxy.http", required=False), id="proxy-http",
+                        placeholder="e.g. http://proxy.example:3128")
+            yield Field("HTTPS proxy (optional)", d.proxy_https,
+                        field_check("proxy.https", required=False), id="proxy-https")
+            yield Field("No-proxy list (optional)", d.no_proxy,
+                        field_check("proxy.no_proxy", required=False), id="no-proxy")
+            yield Label("Features ([b]Space[/b] toggles)", markup=True)
+            features = self.session.feature_names()
+            yield SelectionList[str](
+                *[(f"{name}: {desc}", name, name in d.features) for name, desc in features.items()],
+                id="features",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#release").focus()
+
+    def store(self) -> None:
+        d = self.session.draft
+        release = self.query_one("#release", Select).value
+        if isinstance(release, str):
+            d.release = release
+        d.proxy_http = self.query_one("#proxy-http-field", Field).text
+        d.proxy_https = self.query_one("#proxy-https-field", Field).text
+        d.no_proxy = self.query_one("#no-proxy-field", Field).text
+        d.features = list(self.query_one("#features", SelectionList).selected)
+
+    def problem(self) -> str | None:
+        for name in ("proxy-http", "proxy-https", "no-proxy"):
+            error = self.query_one(f"#{name}-field", Field).error()
+            if error:
+                return error
+        return None

@@ -1,0 +1,283 @@
+"""Progress: overall bar and ETA, per-step status, a log pane following the selected step, and a
+failure view with the hint and a resume action.
+
+Events arrive far faster than a terminal can redraw, and for hundreds of hosts. They are only
+recorded as they come (`feed`, no widget work); a 10 Hz timer then applies what changed: each
+changed row once, the bar once, new log lines in one `write_lines` batch (PITFALLS)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Log, ProgressBar, Static
+
+from installer.events import (
+    PlanFinished,
+    PlanStarted,
+    StepFinished,
+    StepLog,
+    StepProgress,
+    StepStarted,
+)
+from installer.session import SessionError
+from screens.base import WizardScreen
+from screens.messages import RunEnded
+
+if TYPE_CHECKING:
+    from installer.events import Event
+
+LOG_LINES_PER_STEP = 400  # enough to read a failure; bounded so 100+ hosts stay small
+FLUSH_SECONDS = 0.1
+STATUS_STYLE = {"running": "bold", "done": "green", "skipped": "dim green", "failed": "bold red"}
+
+
+@dataclass
+class StepRow:
+    id: str
+    title: str
+    host: str | None
+    status: str = "running"
+    message: str = ""
+    fraction: float | None = None
+    error: str | None = None
+    hint: str | None = None
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES_PER_STEP))
+
+
+class ProgressScreen(WizardScreen):
+    NAME = "progress"
+    TITLE_TEXT = "Installing"
+    SHOW_BACK = False
+    NEXT_LABEL = "Continue"
+    HELP = """\
+The install runs: the bar shows finished steps out of the plan, the table each step's status
+(Up/Down select a step; the log pane then follows it; f follows the latest step again).
+If a step fails, its error and a hint appear: fix the cause, then r resumes (finished steps
+are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues it later."""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "resume", "Resume"),
+        Binding("f", "follow", "Follow latest"),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self, *, autostart: bool = True) -> None:
+        super().__init__()
+        self.autostart = autostart
+        self.rows: dict[str, StepRow] = {}
+        self.order: list[str] = []
+        self.dirty: set[str] = set()
+        self.new_rows: list[str] = []
+        self.total = 0
+        self.already_done = 0
+        self.finished = 0
+        self.failed: list[str] = []
+        self.selected: str | None = None  # None: follow the step that logged last
+        self.shown_log: str | None = None
+        self.pending_log: list[str] = []
+        self.latest: str | None = None
+        self.outcome: str | None = None
+        self.started_at = time.monotonic()
+        self.events_seen = 0
+        self._user_moved = False
+
+    def compose(self) -> ComposeResult:
+        badge = "  [reverse] DRY RUN [/reverse]" if self.session.dry_run else ""
+        yield Static(f"[b]{self.TITLE_TEXT}[/b]{badge}", id="title", markup=True)
+        with Horizontal(id="overall"):
+            yield ProgressBar(total=None, show_eta=True, id="bar")
+            yield Static("", id="counts")
+        steps: DataTable[Text | str] = DataTable(id="steps", cursor_type="row")
+        yield steps
+        yield Static("", id="failure")
+        yield Log(id="log", max_lines=LOG_LINES_PER_STEP, auto_scroll=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#steps", DataTable)
+        table.add_column("Step", key="step", width=34)
+        table.add_column("Host", key="host", width=10)
+        table.add_column("Status", key="status", width=8)
+        table.add_column("Message", key="message")
+        self.query_one("#failure").display = False
+        self.set_interval(FLUSH_SECONDS, self.flush)
+        table.focus()
+        if self.autostart:
+            self.start()
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.wizard.running = True
+        self.outcome = None
+        self.query_one("#failure").display = False
+        self.run_worker(self._run(), group="install", exclusive=True, exit_on_error=False)
+
+    async def _run(self) -> None:
+        try:
+            outcome = await self.session.install_to(self.feed)
+        except SessionError as e:
+            self.post_message(RunEnded("failed", str(e)))
+            return
+        self.post_message(RunEnded(outcome))
+
+    def on_run_ended(self, message: RunEnded) -> None:
+        self.wizard.running = False
+        self.flush()
+        self.outcome = message.outcome
+        if message.error:
+            self._show_failure(f"[b]The install could not start:[/b] {message.error}")
+        elif message.outcome == "done":
+            self.wizard.goto("done")
+        elif not self.failed:
+            self._show_failure(f"The install ended: {message.outcome}. r resumes it.")
+
+    def action_resume(self) -> None:
+        if self.wizard.running:
+            return
+        self.failed.clear()
+        self.start()
+
+    # -- events in ----------------------------------------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        """Record one event; cheap and widget-free so any rate of events is fine."""
+        self.events_seen += 1
+        if isinstance(event, StepLog):
+            row = self.rows.get(event.step)
+            if row is not None:
+                row.log.append(event.line)
+                follow = self.selected or self.latest
+                if follow == event.step:
+                    self.pending_log.append(event.line)
+            return
+        if isinstance(event, StepProgress):
+            row = self.rows.get(event.step)
+            if row is not None:
+                row.message, row.fraction = event.message, event.fraction
+                self.dirty.add(event.step)
+            return
+        if isinstance(event, StepStarted):
+            row = self.rows.get(event.step)
+            if row is None:
+                row = self.rows[event.step] = StepRow(event.step, event.title, event.host)
+                self.order.append(event.step)
+                self.new_rows.append(event.step)
+            row.status, row.message = "running", (
+                f"attempt {event.attempt}" if event.attempt > 1 else "")
+            self.latest = event.step
+            self.dirty.add(event.step)
+            return
+        if isinstance(event, StepFinished):
+            row = self.rows.get(event.step)
+            if row is None:
+                row = self.rows[event.step] = StepRow(event.step, event.step, None)
+                self.order.append(event.step)
+                self.new_rows.append(event.step)
+            row.status, row.error, row.hint = event.outcome, event.error, event.hint
+            row.message = event.error or ""
+            for line in event.log_tail:
+                if not row.log or row.log[-1] != line:
+                    row.log.append(line)
+            self.finished += 1
+            if event.outcome == "failed":
+                self.failed.append(event.step)
+            self.dirty.add(event.step)
+            return
+        if isinstance(event, PlanStarted):
+            self.total, self.already_done, self.finished = event.steps, event.already_done, 0
+            self.started_at = time.monotonic()
+            return
+        if isinstance(event, PlanFinished):
+            self.outcome = event.outcome
+
+    # -- widgets out --------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Apply what changed since the last flush, each thing once."""
+        table = self.query_one("#steps", DataTable)
+        for step in self.new_rows:
+            r = self.rows[step]
+            table.add_row(*self._cells(r), key=step)
+        fresh = set(self.new_rows)
+        self.new_rows.clear()
+        for step in self.dirty - fresh:
+            r = self.rows[step]
+            for column, value in zip(("step", "host", "status", "message"), self._cells(r),
+                                     strict=True):
+                if column in ("status", "message"):
+                    table.update_cell(step, column, value)
+        self.dirty.clear()
+        self._flush_log()
+        if self.total:
+            bar = self.query_one("#bar", ProgressBar)
+            done = min(self.total, self.already_done + self.finished)
+            bar.update(total=self.total, progress=done)
+        running = sum(r.status == "running" for r in self.rows.values())
+        hosts_failed = sorted({self.rows[s].host or "-" for s in self.failed})
+        counts = f"{self.already_done + self.finished}/{self.total or '?'} · {running} running"
+        if hosts_failed:
+            counts += f" · failed on {', '.join(hosts_failed[:3])}"
+        self.query_one("#counts", Static).update(counts)
+        if self.failed and not self.wizard.running:
+            self._show_step_failure(self.failed[0])
+
+    def _flush_log(self) -> None:
+        log = self.query_one("#log", Log)
+        target = self.selected or self.latest
+        if target is None:
+            return
+        if target != self.shown_log:
+            log.clear()
+            log.write_lines(list(self.rows[target].log))
+            self.shown_log = target
+        elif self.pending_log:
+            log.write_lines(self.pending_log)
+        self.pending_log = []
+
+    @staticmethod
+    def _cells(r: StepRow) -> tuple[Text | str, ...]:
+        message = r.message
+        if r.status == "running" and r.fraction is not None:
+            message = f"{r.fraction:4.0%} {message}"
+        return (r.id, r.host or "", Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                message.splitlines()[0] if message else "")
+
+    def _show_step_failure(self, step: str) -> None:
+        from rich.markup import escape
+
+        r = self.rows[step]
+        hint = f"\n[b]Hint:[/b] {escape(r.hint)}" if r.hint else ""
+        self._show_failure(f"[b red]Failed:[/b red] {escape(r.id)}: {escape(r.error or '')}{hint}"
+                           "\n[b]r[/b] resumes after you fix the cause.")
+
+    def _show_failure(self, markup: str) -> None:
+        panel = self.query_one("#failure", Static)
+        panel.update(markup)
+        panel.display = True
+
+    # -- selection ----------------------------------------------------------------------------
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "key", "")
+        if key in ("up", "down", "pageup", "pagedown", "home", "end"):
+            self._user_moved = True
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._user_moved:
+            self.selected = str(event.row_key.value)
+
+    def action_follow(self) -> None:
+        self.selected = None
+        self._user_moved = False
+
+    def action_next(self) -> None:
+        if self.outcome == "done":
+            self.wizard.goto("done")

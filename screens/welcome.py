@@ -1,0 +1,52 @@
+"""Welcome: what will happen, the mode, and whether this is a dry run."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import RadioButton, RadioSet, Static
+
+from screens.base import WizardScreen
+
+INTRO = (
+    "This guided installer deploys an OpenStack cloud the Sunbeam way: the control plane runs "
+    "as Juju charms on Kubernetes; hypervisor and storage run as snaps on the hosts.\n\n"
+    "It asks everything first (hosts, roles, network, storage, options), checks it against "
+    "what each host really has, shows the plan, and only then changes anything. You can save "
+    "the answers as a file and repeat the same install headless with "
+    "`sunbeam-install --answers FILE`."
+)
+
+
+class WelcomeScreen(WizardScreen):
+    NAME = "welcome"
+    TITLE_TEXT = "Welcome"
+    SHOW_BACK = False
+    HELP = """\
+Choose what to do. "New deployment" builds a new cloud on the hosts you name next.
+Adding hosts to a deployed cloud and upgrading come in later versions of this wizard
+(upgrade: `sunbeam-install upgrade`).
+With --dry-run nothing is changed: the install runs against a simulated lab."""
+    BINDINGS: ClassVar = [("enter", "next", "Start")]
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Static(INTRO, id="intro")
+            if self.session.dry_run:
+                yield Static(
+                    "[reverse] DRY RUN [/reverse] Nothing will be changed: the install runs "
+                    "against the built-in simulated lab.", markup=True, id="dry-run",
+                )
+            if self.session.prefilled:
+                yield Static("Answers loaded from the file you gave fill in every screen.",
+                             id="prefilled")
+            with RadioSet(id="mode"):
+                yield RadioButton("New deployment", value=True, id="mode-new")
+                yield RadioButton("Add hosts to a deployed cloud (not in this version)",
+                                  disabled=True)
+                yield RadioButton("Upgrade (use `sunbeam-install upgrade`)", disabled=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#next").focus()

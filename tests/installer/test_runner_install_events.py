@@ -1,0 +1,54 @@
+"""installer.runner.install_events: the event stream the TUI session consumes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from installer.events import PlanFinished, PlanStarted, StepFinished, StepStarted
+from installer.journal import Journal
+from installer.runner import install_events
+from installer.state import StateDir
+from manifests.loader import load_answers
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(autouse=True)
+def _keep_umask() -> Iterator[None]:
+    old = os.umask(0o022)
+    os.umask(old)
+    yield
+    os.umask(old)
+
+
+async def test_install_events_streams_a_whole_dry_run(tmp_path: Path) -> None:
+    answers = load_answers(EXAMPLES / "single-node.yaml")
+    evs = [e async for e in install_events(answers, dry_run=True, state_dir=tmp_path,
+                                           time_scale=0)]
+    assert isinstance(evs[0], PlanStarted) and evs[0].log_path
+    assert isinstance(evs[-1], PlanFinished) and evs[-1].outcome == "done"
+    started = {e.step for e in evs if isinstance(e, StepStarted)}
+    assert started == {e.step for e in evs if isinstance(e, StepFinished)}
+    assert len(started) == evs[0].steps
+    assert not StateDir(tmp_path).is_locked()
+
+
+async def test_closing_the_stream_early_interrupts_the_run_resumably(tmp_path: Path) -> None:
+    answers = load_answers(EXAMPLES / "single-node.yaml")
+    stream = install_events(answers, dry_run=True, state_dir=tmp_path, time_scale=0.003)
+    seen = 0
+    async for e in stream:
+        seen += isinstance(e, StepFinished)
+        if seen == 3:
+            break
+    await stream.aclose()
+    with Journal.open(tmp_path / "journal.sqlite") as j:
+        run = j.last_run()
+        assert run is not None and run.outcome == "interrupted"
+        states = [s.state for s in j.steps(run.id)]
+        assert states.count("done") >= 3 and "pending" in states
+    assert not StateDir(tmp_path).is_locked()

@@ -1,0 +1,278 @@
+"""Pure functions of the upgrade: targets, diff, control-plane order, plan shape, preflight."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from installer.journal import RunRecord
+from installer.upgrade.detect import (
+    CephOsd,
+    Deployed,
+    DeployedApp,
+    DeployedSnap,
+    DeployedUnit,
+    matching_release,
+)
+from installer.upgrade.planner import UpgradeOptions, control_plane_order, plan_upgrade
+from installer.upgrade.preflight import check_runs, check_upgrade
+from installer.upgrade.steps import CephHealthy, CharmUpgrade, ComputeScheduling
+from installer.upgrade.targets import check_target, diff, format_diff, next_version
+from manifests.answers import Answers
+from manifests.release import Release, load_release
+
+R2024, R2025 = load_release("2024.1"), load_release("2025.1")
+HOSTS = ("node1", "node2", "node3", "node4", "node5")
+
+
+def synthetic(name: str, *, slurp: bool, upgrade_from: list[str] | None = None) -> Release:
+    return R2025.model_copy(update={"release": name, "slurp": slurp,
+                                    "upgrade_from": upgrade_from or []})
+
+
+def answers(release: str = "2024.1") -> Answers:
+    roles: dict[str, list[str]] = {
+        "node1": ["control", "compute", "storage"], "node2": ["control", "storage"],
+        "node3": ["control", "compute"], "node4": ["compute"], "node5": ["compute", "storage"],
+    }
+    return Answers.model_validate({
+        "version": 1, "release": release,
+        "hosts": [{"name": h, "address": f"10.20.0.{11 + i}", "roles": roles[h],
+                   "osd_devices": [f"/dev/sd{h[-1]}"] if "storage" in roles[h] else []}
+                  for i, h in enumerate(HOSTS)],
+        "network": {"management_cidr": "10.20.0.0/24",
+                    "loadbalancer_range": "10.20.0.200-10.20.0.220"},
+    })
+
+
+def unit(name: str, host: str | None = None, workload: str = "active",
+         agent: str = "idle") -> DeployedUnit:
+    return DeployedUnit(name=name, workload=workload, agent=agent, host=host)
+
+
+def deployed_2024(**changes: Any) -> Deployed:
+    """A five-host 2024.1 cloud as detect would describe it."""
+    a = answers()
+    apps = [DeployedApp(model="openstack", app=c, charm=c, side="control-plane",
+                        channel=R2024.charms[c].channel, revision=100,
+                        units=[unit(f"{c}/0")])
+            for c in [*R2024.core, "designate-k8s", "heat-k8s"]]
+    placement = {"sunbeam-machine": HOSTS, "k8s": ("node1", "node2", "node3"),
+                 "microceph": ("node1", "node2", "node5"),
+                 "openstack-hypervisor": ("node1", "node3", "node4", "node5")}
+    for c, hosts in placement.items():
+        apps.append(DeployedApp(model="controller", app=c, charm=c, side="machine",
+                                channel=R2024.machine_charms[c].channel, revision=10,
+                                units=[unit(f"{c}/{i}", h) for i, h in enumerate(hosts)]))
+    snaps = [DeployedSnap(host="node1", name="juju", channel="3.5/stable", revision="1")]
+    for snap, charm in (("k8s", "k8s"), ("microceph", "microceph"),
+                        ("openstack-hypervisor", "openstack-hypervisor")):
+        snaps += [DeployedSnap(host=h, name=snap, channel=R2024.snaps[snap].channel,
+                               revision="1") for h in placement[charm]]
+    osds = [CephOsd(host=h.name, path=d) for h in a.hosts for d in h.osd_devices]
+    base: dict[str, Any] = dict(
+        release="2024.1", release_source="journal", channels_release="2024.1",
+        openstack_model="openstack", machine_model="controller", hosts=list(HOSTS), apps=apps,
+        snaps=snaps, k8s_nodes={"node1": True, "node2": True, "node3": True}, ceph_osds=osds)
+    base.update(changes)
+    return Deployed(**base)
+
+
+# -- targets ---------------------------------------------------------------------------------
+
+
+def test_next_version_follows_openstacks_two_releases_a_year() -> None:
+    assert next_version("2024.1") == "2024.2"
+    assert next_version("2024.2") == "2025.1"
+    assert next_version("caracal") is None
+
+
+def test_skip_level_between_slurp_releases_is_supported() -> None:
+    v = check_target("2024.1", "2025.1")
+    assert v.supported and v.skip_level
+    assert "SLURP" in v.reason
+
+
+def test_one_release_forward_is_supported() -> None:
+    releases = {"2024.1": R2024, "2024.2": synthetic("2024.2", slurp=False)}
+    v = check_target("2024.1", "2024.2", releases)
+    assert v.supported and not v.skip_level
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "releases", "words"),
+    [
+        ("2025.1", "2024.1", None, "downgrade"),
+        ("2024.1", "2026.1", None, "not one this installer ships"),
+        ("2024.1", "2024.1", None, "nothing to upgrade"),
+        # Skipping from a non-SLURP release is refused.
+        ("2024.2", "2025.2", {"2024.2": synthetic("2024.2", slurp=False),
+                              "2025.2": synthetic("2025.2", slurp=False)}, "SLURP"),
+        # Two cycles at once is refused even between SLURP releases.
+        ("2024.1", "2026.1", {"2024.1": R2024, "2026.1": synthetic("2026.1", slurp=True)},
+         "more than one"),
+        # The target's upgrade_from has the last word.
+        ("2024.1", "2025.1", {"2024.1": R2024, "2025.1": synthetic(
+            "2025.1", slurp=True, upgrade_from=["2024.2"])}, "only from 2024.2"),
+    ],
+)
+def test_unsupported_targets_are_refused_with_the_reason(
+        current: str, target: str, releases: dict[str, Release] | None, words: str) -> None:
+    v = check_target(current, target, releases)
+    assert not v.supported
+    assert words in v.reason
+
+
+# -- detect's release matching and the diff --------------------------------------------------
+
+
+def test_matching_release_names_the_release_every_channel_is_on() -> None:
+    d = deployed_2024()
+    releases = {"2024.1": R2024, "2025.1": R2025}
+    assert matching_release(d.apps, d.snaps, releases) == "2024.1"
+    half = [a.model_copy(update={"channel": "2025.1/stable"}) if a.app == "keystone-k8s"
+            else a for a in d.apps]
+    assert matching_release(half, d.snaps, releases) is None
+
+
+def test_diff_lists_channel_changes_and_what_the_target_drops_or_adds() -> None:
+    rows = diff(deployed_2024(), R2025, answers())
+    by = {(r.kind, r.name, r.where): r for r in rows}
+    ks = by[("charm", "keystone-k8s", "openstack")]
+    assert (ks.current_channel, ks.target_channel, ks.action) == (
+        "2024.1/stable", "2025.1/stable", "refresh")
+    assert by[("charm", "mysql-k8s", "openstack")].action == "unchanged"
+    assert by[("charm", "cinder-ceph-k8s", "openstack")].action == "not-in-target"
+    assert by[("charm", "cinder-volume", "openstack")].action == "new-in-target"
+    assert by[("snap", "microceph", "node5")].target_channel == "squid/stable"
+    table = format_diff(rows)
+    assert any("keystone-k8s" in line and "2024.1/stable (100) -> 2025.1/stable" in line
+               for line in table)
+    assert not any("mysql-k8s" in line for line in table)  # unchanged rows are left out
+    # Snaps with the same change on several hosts make one row.
+    hyper = [line for line in table if line.split()[:2] == ["snap", "openstack-hypervisor"]]
+    assert len(hyper) == 1 and "+2 hosts" in hyper[0]
+
+
+# -- the plan --------------------------------------------------------------------------------
+
+
+def test_control_plane_follows_openstacks_upgrade_order() -> None:
+    order = [a.app for a in control_plane_order(deployed_2024().apps, R2025)]
+    expected = ["mysql-k8s", "mysql-router-k8s", "rabbitmq-k8s", "keystone-k8s", "glance-k8s",
+                "placement-k8s", "nova-k8s", "neutron-k8s", "ovn-central-k8s",
+                "ovn-relay-k8s", "cinder-k8s", "horizon-k8s"]
+    assert [a for a in order if a in expected] == expected
+    # The rest (ingress, certificates, dns, orchestration) after the dashboard.
+    assert order.index("horizon-k8s") < min(order.index(a) for a in (
+        "traefik-k8s", "self-signed-certificates", "designate-k8s", "heat-k8s"))
+    assert "cinder-ceph-k8s" not in order  # not in 2025.1: left alone
+
+
+def test_plan_chains_the_control_plane_then_the_hosts_phase_by_phase() -> None:
+    plan = plan_upgrade(deployed_2024(), R2025, answers())
+    assert plan.kind == "upgrade"
+    ids = plan.ids()
+    charms = [s for s in plan.steps if isinstance(s, CharmUpgrade) and s.model == "openstack"]
+    # Unchanged applications get no step; each control-plane step needs the one before.
+    assert "upgrade.charm:mysql-k8s" not in plan
+    for before, after in itertools.pairwise(charms):
+        assert after.needs == (before.id,)
+    assert charms[0].app == "keystone-k8s"
+    ks = plan["upgrade.charm:keystone-k8s"]
+    assert isinstance(ks, CharmUpgrade) and ks.from_channel == "2024.1/stable"
+    # Machine side after the control plane, in phases: juju, k8s, Ceph, hypervisors.
+    last_cp = charms[-1].id
+    assert plan["upgrade.snap:juju@node1"].needs == (last_cp,)
+    assert ids.index("upgrade.snap:k8s@node3") < ids.index("upgrade.snap:microceph@node1")
+    # Kubernetes one node at a time, Ready between two.
+    assert plan["upgrade.k8s-ready@node1"].needs == ("upgrade.snap:k8s@node1",)
+    assert plan["upgrade.snap:k8s@node2"].needs == ("upgrade.k8s-ready@node1",)
+    # Storage one host at a time with Ceph healthy between them.
+    assert plan["upgrade.snap:microceph@node2"].needs == ("upgrade.ceph-healthy@node1",)
+    ceph = plan["upgrade.ceph-healthy@node5"]
+    assert isinstance(ceph, CephHealthy) and ceph.osds == ("/dev/sd5",)
+    assert plan["upgrade.charm:microceph"].needs == ("upgrade.ceph-healthy@node5",)
+    # Four compute hosts, default batch a quarter = 1 at a time.
+    assert plan["upgrade.snap:openstack-hypervisor@node3"].needs == (
+        "upgrade.snap:openstack-hypervisor@node1",)
+    assert plan["upgrade.charm:openstack-hypervisor"].needs == (
+        "upgrade.snap:openstack-hypervisor@node5",)
+    assert ids[-1] == "upgrade.charm:sunbeam-machine"
+
+
+def test_compute_hosts_roll_in_batches() -> None:
+    plan = plan_upgrade(deployed_2024(), R2025, answers(), UpgradeOptions(compute_batch=2))
+    first = ("upgrade.snap:openstack-hypervisor@node1", "upgrade.snap:openstack-hypervisor@node3")
+    assert plan["upgrade.snap:openstack-hypervisor@node1"].needs == \
+        plan["upgrade.snap:openstack-hypervisor@node3"].needs
+    assert plan["upgrade.snap:openstack-hypervisor@node4"].needs == first
+    assert plan["upgrade.snap:openstack-hypervisor@node5"].needs == first
+
+
+def test_one_at_a_time_disables_each_compute_host_around_its_refresh() -> None:
+    plan = plan_upgrade(deployed_2024(), R2025, answers(),
+                        UpgradeOptions(compute_batch=1, disable_scheduling=True))
+    off, on = plan["upgrade.compute-disable@node4"], plan["upgrade.compute-enable@node4"]
+    assert isinstance(off, ComputeScheduling) and not off.enable and off.host == "node1"
+    assert plan["upgrade.snap:openstack-hypervisor@node4"].needs == (off.id,)
+    assert on.needs == ("upgrade.snap:openstack-hypervisor@node4",)
+    assert plan["upgrade.compute-disable@node5"].needs == (on.id,)
+
+
+def test_a_cloud_already_on_the_target_gets_an_empty_plan() -> None:
+    d = deployed_2024()
+    apps = [a.model_copy(update={"channel": R2025.charm(a.charm).channel})
+            for a in d.apps if a.charm in R2025.all_charm_names()]
+    snaps = [s.model_copy(update={"channel": R2025.snaps[s.name].channel}) for s in d.snaps]
+    assert plan_upgrade(d.model_copy(update={"apps": apps, "snaps": snaps}), R2025,
+                        answers()).steps == []
+
+
+# -- preflight -------------------------------------------------------------------------------
+
+
+def _codes(d: Deployed) -> dict[str, str]:
+    return {f.code: f.severity for f in check_upgrade(d, R2025, answers=answers())}
+
+
+def test_a_healthy_cloud_has_no_preflight_errors() -> None:
+    codes = _codes(deployed_2024())
+    assert "error" not in codes.values()
+    assert codes["charm-not-in-target"] == "warning"  # cinder-ceph-k8s
+
+
+def test_preflight_blocks_unsettled_errored_units_unready_nodes_and_lost_osds() -> None:
+    d = deployed_2024()
+    apps = []
+    for a in d.apps:
+        if a.app == "glance-k8s":
+            a = a.model_copy(update={"units": [unit("glance-k8s/0", None, "maintenance",
+                                                    "executing")]})
+        if a.app == "nova-k8s":
+            a = a.model_copy(update={"units": [unit("nova-k8s/0", None, "error")]})
+        apps.append(a)
+    bad = d.model_copy(update={
+        "apps": apps, "k8s_nodes": {"node1": True, "node2": False, "node3": True},
+        "ceph_osds": [o for o in d.ceph_osds or [] if o.host != "node2"]})
+    findings = check_upgrade(bad, R2025, answers=answers())
+    errors = {(f.code, f.host) for f in findings if f.severity == "error"}
+    assert ("app-not-settled", None) in errors
+    assert ("unit-in-error", None) in errors
+    assert ("k8s-node-not-ready", "node2") in errors
+    assert ("ceph-osd-missing", "node2") in errors
+    assert findings[0].severity == "error"  # errors are listed first
+    assert _codes(d.model_copy(update={"ceph_osds": None}))["ceph-unknown"] == "error"
+    assert _codes(d.model_copy(update={"apps": []}))["nothing-deployed"] == "error"
+
+
+def test_an_unfinished_install_blocks_the_upgrade() -> None:
+    def run(kind: str, outcome: str | None) -> RunRecord:
+        return RunRecord("r1", kind, 0.0, None, None, "{}", True, {}, None, outcome)
+
+    assert [f.code for f in check_runs(run("install", "failed"))] == ["install-unfinished"]
+    assert "resume --dry-run" in check_runs(run("install", None))[0].hint
+    assert check_runs(run("install", "done")) == []
+    assert [f.code for f in check_runs(None, locked_by_other=True)] == ["run-in-progress"]
