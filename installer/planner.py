@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from installer.plan import Plan, PlanError, Step
 from installer.steps.ceph import AddOsds
 from installer.steps.hypervisor import ExternalNic
-from installer.steps.identity import AdminPassword
+from installer.steps.identity import OPENSTACK_CLIENT_SNAP, AdminPassword
 from installer.steps.juju import (
     AddK8sCloud,
     AddMachine,
@@ -421,28 +421,33 @@ class _Builder:
                     )
                 )
 
-        # The admin password, then the external network.
-        password = (
-            self.add(
+        # The admin password, then the external network: both run the `openstack` client on
+        # the first control host, which the openstackclients snap provides (as in Sunbeam).
+        password: str | None = None
+        if "keystone-k8s" in deploy:
+            client = self.snap(OPENSTACK_CLIENT_SNAP, first)
+            password = self.add(
                 AdminPassword(
                     id="keystone.admin-password",
                     host=first.name,
-                    needs=(deploy["keystone-k8s"], *integrations["keystone-k8s"]),
+                    needs=(deploy["keystone-k8s"], *integrations["keystone-k8s"], client),
                     title="Set the OpenStack admin password",
                     model=K8S_MODEL,
                     auth_url=auth_url(a),
                 )
             )
-            if "keystone-k8s" in deploy
-            else None
-        )
         ext = a.network.external
         if ext is not None and password is not None and "neutron-k8s" in deploy:
             self.add(
                 ExternalNetwork(
                     id="network.external",
                     host=first.name,
-                    needs=(password, deploy["neutron-k8s"], *integrations["neutron-k8s"]),
+                    needs=(
+                        password,
+                        deploy["neutron-k8s"],
+                        *integrations["neutron-k8s"],
+                        f"snap.install:{OPENSTACK_CLIENT_SNAP}@{first.name}",
+                    ),
                     title=f"Create the external network {ext.cidr}"
                     + (f" (VLAN {ext.vlan})" if ext.vlan else ""),
                     model=K8S_MODEL,

@@ -39,6 +39,16 @@ from installer.lab.lab import (
     default_revision,
 )
 from installer.lab.state import AppState, ModelState, NetworkState, SnapState, SubnetState
+from installer.steps.identity import COMMAND_NOT_FOUND, OPENSTACK, OPENSTACK_CLIENT_SNAP
+
+CEPH_SNAP = "microceph"
+CEPH_COMMAND = "microceph.ceph"
+# Commands the lab's hosts have when (and only when) their snap is installed.
+SNAP_COMMANDS = {OPENSTACK: OPENSTACK_CLIENT_SNAP, CEPH_COMMAND: CEPH_SNAP}
+COMPUTE_SERVICE_COLUMNS = ("ID", "Binary", "Host", "Zone", "Status", "State", "Updated At")
+CEPH_DEFAULT_FLAGS = ("sortbitwise", "recovery_deletes", "purged_snapdirs", "pglog_hardlimit")
+CEPH_SETTABLE_FLAGS = ("noout", "noin", "nodown", "noup", "norebalance", "norecover",
+                       "nobackfill", "noscrub", "nodeep-scrub", "pause")
 
 
 def _info(name: str, s: SnapState) -> SnapInfo:
@@ -123,6 +133,7 @@ class LabSnaps:
         if (s.channel, s.revision) != (channel, revision):
             s.previous = (s.channel, s.revision)
             s.channel, s.revision = channel, revision
+            self._restarted(host, name)
             self.lab.save()
         if failure is not None:
             # A permanent fault is a failing post-refresh hook: the new revision is mounted,
@@ -150,8 +161,15 @@ class LabSnaps:
         s = self._snap(host, name)
         if s.previous is not None:
             (s.channel, s.revision), s.previous = s.previous, None
+            self._restarted(host, name)
             self.lab.save()
         return _info(name, s)
+
+    def _restarted(self, host: str, name: str) -> None:
+        """A new microceph revision restarts the host's OSDs: down until they rejoin."""
+        if name == CEPH_SNAP:
+            h = self.lab.host(host)
+            h.osds_up_at = self.lab.now() + self.lab.scaled(SECONDS["osd-restart"], host)
 
     async def set_config(self, host: str, name: str, values: Mapping[str, object]) -> None:
         self._snap(host, name)
@@ -623,15 +641,24 @@ class LabHosts:
         timeout: float | None = None,
         secret_env: Mapping[str, str] | None = None,
     ) -> CommandResult:
-        self.lab.host(host)
+        h = self.lab.host(host)
         if not argv:
             raise BackendError("no command to run")
+        # A snap's command exists only where the snap is installed: else the shell says so.
+        snap = SNAP_COMMANDS.get(argv[0])
+        if snap is not None and snap not in h.snaps:
+            line = f"sh: 1: {argv[0]}: not found"
+            log(line)
+            return CommandResult(COMMAND_NOT_FOUND, (line,))
         words = [argv[0], *(w for w in argv[1:3] if not w.startswith("-"))][:3]
-        if argv[0] != "openstack":
+        if snap is None:
             words = words[:1]
-        await self.lab.op(f"host.run:{'-'.join(words)}@{host}", SECONDS["openstack-cli"])
-        if argv[0] == "openstack":
+        cli = "ceph-cli" if argv[0] == CEPH_COMMAND else "openstack-cli"
+        await self.lab.op(f"host.run:{'-'.join(words)}@{host}", SECONDS[cli])
+        if argv[0] == OPENSTACK:
             lines, rc = self._openstack(list(argv[1:]), dict(secret_env or {}))
+        elif argv[0] == CEPH_COMMAND:
+            lines, rc = self._ceph(list(argv[1:]))
         elif argv[0] == "true":
             lines, rc = [], 0
         elif argv[0] == "hostname":
@@ -641,6 +668,55 @@ class LabHosts:
         for line in lines:
             log(line)
         return CommandResult(rc, tuple(lines[-20:]))
+
+    # -- Ceph (the microceph snap's `microceph.ceph`) -----------------------------------------
+
+    def _ceph(self, args: list[str]) -> tuple[list[str], int]:
+        st = self.lab.state
+        if args[:1] == ["health"]:
+            return [json.dumps(self._ceph_health())], 0
+        if args[:2] == ["osd", "dump"]:
+            osds = [d for h in st.hosts.values() for d in h.osds]
+            return [json.dumps({"epoch": len(osds) + len(st.ceph_flags) + 1,
+                                "flags": ",".join([*st.ceph_flags, *CEPH_DEFAULT_FLAGS]),
+                                "osds": [{"osd": i, "up": 1, "in": 1}
+                                         for i in range(len(osds))]})], 0
+        if len(args) == 3 and args[0] == "osd" and args[1] in ("set", "unset"):
+            flag = args[2]
+            if flag not in CEPH_SETTABLE_FLAGS:
+                return [f"Invalid command: {flag} not in {'|'.join(CEPH_SETTABLE_FLAGS)}"], 22
+            if args[1] == "set" and flag not in st.ceph_flags:
+                st.ceph_flags.append(flag)
+            elif args[1] == "unset" and flag in st.ceph_flags:
+                st.ceph_flags.remove(flag)
+            self.lab.save()
+            return [f"{flag} is {args[1]}"], 0
+        return [f"microceph.ceph {' '.join(args)}: not simulated by the lab"], 22
+
+    def _ceph_health(self) -> dict[str, object]:
+        """`ceph health --format json`: HEALTH_OK, or HEALTH_WARN with the checks that fail."""
+        st, now = self.lab.state, self.lab.now()
+        checks: dict[str, object] = {}
+
+        def warn(code: str, message: str, count: int) -> None:
+            checks[code] = {"severity": "HEALTH_WARN",
+                            "summary": {"message": message, "count": count}, "muted": False}
+
+        if st.ceph_flags:
+            warn("OSDMAP_FLAGS", f"{','.join(st.ceph_flags)} flag(s) set", len(st.ceph_flags))
+        down = sum(len(h.osds) for h in st.hosts.values() if h.osds_up_at > now)
+        if down:
+            warn("OSD_DOWN", f"{down} osds down", down)
+        try:
+            self.lab.faults.check("ceph.health")
+        except BackendError as e:
+            # A fault here is a cluster that stays degraded (transient: for N queries).
+            warn("PG_DEGRADED", "Degraded data redundancy: 42/1260 objects degraded (3.333%), "
+                 f"7 pgs degraded ({e.message})", 7)
+        return {"status": "HEALTH_WARN" if checks else "HEALTH_OK", "checks": checks,
+                "mutes": []}
+
+    # -- OpenStack (the openstackclients snap's `openstack`) ----------------------------------
 
     def _openstack(self, args: list[str], env: dict[str, str]) -> tuple[list[str], int]:
         st = self.lab.state
@@ -661,6 +737,8 @@ class LabHosts:
         name = next((a for a in rest if not a.startswith("-") and a not in opts.values()), None)
         if noun == "token" and verb == "issue":
             return ["token issued"], 0
+        if (noun, verb) == ("compute", "service"):
+            return self._compute_service(rest)
         tables: dict[str, Mapping[str, BaseModel]] = {"network": st.networks, "subnet": st.subnets}
         table = tables.get(noun)
         if table is None or name is None:
@@ -698,6 +776,100 @@ class LabHosts:
             )
         self.lab.save()
         return [f"created {noun} {name}"], 0
+
+    def _compute_services(self) -> dict[str, str]:
+        """Nova's compute services: one `nova-compute` per host running a hypervisor unit,
+        registered once nova-k8s is deployed; host -> status (enabled | disabled)."""
+        st = self.lab.state
+        if not any(a.charm == "nova-k8s" for m in st.models.values() for a in m.apps.values()):
+            return {}
+        out: dict[str, str] = {}
+        for m in st.models.values():
+            for a in m.apps.values():
+                if a.charm != "openstack-hypervisor":
+                    continue
+                for u in a.units.values():
+                    host = self.lab.machine_host(m, u.machine)
+                    if host is not None:
+                        out[host] = "disabled" if host in st.compute_disabled else "enabled"
+        return out
+
+    def _compute_service(self, args: list[str]) -> tuple[list[str], int]:
+        """`openstack compute service list [--host H] [--service S] [-f F] [-c COL ...]` and
+        `openstack compute service set (--enable | --disable [--disable-reason R]) HOST S`."""
+        st = self.lab.state
+        services = self._compute_services()
+        action, rest = (args[0], args[1:]) if args else ("", [])
+        if action == "list":
+            parsed = _parse(rest, (), ("--host", "--service", "-f", "-c"))
+            if isinstance(parsed, str):
+                return [f"openstack compute service list: error: {parsed}"], 2
+            opts, _ = parsed
+            columns = opts.get("-c") or list(COMPUTE_SERVICE_COLUMNS)
+            unknown = [c for c in columns if c not in COMPUTE_SERVICE_COLUMNS]
+            if unknown:
+                return [f"No column named {unknown[0]!r}"], 1
+            rows = [
+                {"ID": str(i + 1), "Binary": "nova-compute", "Host": host, "Zone": "nova",
+                 "Status": status, "State": "up", "Updated At": "2025-05-01T12:00:00.000000"}
+                for i, (host, status) in enumerate(sorted(services.items()))
+                if host in opts.get("--host", [host])
+                and "nova-compute" in opts.get("--service", ["nova-compute"])
+            ]
+            fmt = (opts.get("-f") or ["table"])[-1]
+            if fmt == "json":
+                return [json.dumps([{c: r[c] for c in columns} for r in rows])], 0
+            if fmt == "value":
+                return [" ".join(r[c] for c in columns) for r in rows], 0
+            return [" | ".join(columns), *(" | ".join(r[c] for c in columns) for r in rows)], 0
+        if action == "set":
+            parsed = _parse(rest, ("--enable", "--disable"), ("--disable-reason",))
+            if isinstance(parsed, str):
+                return [f"openstack compute service set: error: {parsed}"], 2
+            opts, words = parsed
+            if len(words) != 2:
+                return ["openstack compute service set: error: the following arguments are "
+                        "required: <host>, <service>"], 2
+            host, service = words
+            if "--enable" in opts and "--disable" in opts:
+                return ["openstack compute service set: error: argument --disable: not "
+                        "allowed with argument --enable"], 2
+            if "--disable-reason" in opts and "--disable" not in opts:
+                return ["Cannot specify option --disable-reason without --disable specified."], 1
+            if service != "nova-compute" or host not in services:
+                return [f"Compute service {service} of host {host} failed to set."], 1
+            if "--disable" in opts:
+                st.compute_disabled[host] = (opts.get("--disable-reason") or [""])[-1]
+            elif "--enable" in opts:
+                st.compute_disabled.pop(host, None)
+            self.lab.save()
+            return [], 0
+        return [f"openstack compute service {action}: not simulated by the lab"], 2
+
+
+def _parse(
+    args: list[str], flags: Sequence[str], valued: Sequence[str]
+) -> tuple[dict[str, list[str]], list[str]] | str:
+    """Options (each with its values; a flag has none) and positional words of a command
+    line, or the client's complaint about an option it does not know."""
+    opts: dict[str, list[str]] = {}
+    words: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in flags:
+            opts.setdefault(a, [])
+        elif a in valued:
+            if i + 1 >= len(args):
+                return f"argument {a}: expected one argument"
+            opts.setdefault(a, []).append(args[i + 1])
+            i += 1
+        elif a.startswith("-"):
+            return f"unrecognized arguments: {a}"
+        else:
+            words.append(a)
+        i += 1
+    return opts, words
 
 
 def _options(args: list[str]) -> dict[str, str]:

@@ -70,6 +70,8 @@ SECONDS = {
     "snap-config": 2.0,
     "snap-revert": 20.0,
     "openstack-cli": 3.0,
+    "ceph-cli": 2.0,
+    "osd-restart": 60.0,  # a storage host's OSDs rejoin this long after its microceph restarts
 }
 SNAP_SECONDS = {"juju": 30.0, "k8s": 60.0, "microceph": 45.0, "openstack-hypervisor": 50.0}
 SNAP_DEFAULT_SECONDS = 40.0

@@ -37,6 +37,7 @@ class HostState(_S):
     address: str
     snaps: dict[str, SnapState] = Field(default_factory=dict)
     osds: list[str] = Field(default_factory=list)  # devices given to Ceph, as added
+    osds_up_at: float = 0.0  # wall-clock time this host's OSDs are up again after a restart
 
 
 class UnitState(_S):
@@ -98,6 +99,9 @@ class LabState(_S):
     admin_password_sha256: str | None = None  # a digest only: the password never hits disk
     networks: dict[str, NetworkState] = Field(default_factory=dict)
     subnets: dict[str, SubnetState] = Field(default_factory=dict)
+    ceph_flags: list[str] = Field(default_factory=list)  # cluster-wide OSD flags, e.g. noout
+    # Nova's compute services disabled for scheduling: host -> the disabled reason.
+    compute_disabled: dict[str, str] = Field(default_factory=dict)
 
 
 class LabFacts(_S):

@@ -79,9 +79,11 @@ class PlainRenderer:
                 self._line(event.time, f"       {event.step}: {label}")
         elif isinstance(event, StepStarted):
             self._titles[event.step] = event.title
-            where = f" on {event.host}" if event.host else ""
+            # The title is the whole sentence and names the hosts it concerns; `host` is where
+            # the step runs (not always the host it is about: "Disable node4 for scheduling"
+            # runs on a control host), so it is not appended to the title.
             verb = "start " if event.attempt == 1 else f"retry#{event.attempt}"
-            self._line(event.time, f"{verb} {event.step}: {event.title}{where}")
+            self._line(event.time, f"{verb} {event.step}: {event.title}")
         elif isinstance(event, StepFinished):
             self._finished += 1
             self._last_progress.pop(event.step, None)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from installer.backends.base import CommandResult, LogFn
 from installer.plan import Step, StepContext, StepFailed
 
 ADMIN_PASSWORD = "admin-password"  # the name of the secret in ctx.secret()
+# The client comes from the openstackclients snap (the planner installs it on the host that runs
+# it); the store grants that snap the `openstack` alias, so the command is `openstack` as in
+# Sunbeam's documentation, found in /snap/bin on the host's PATH.
+OPENSTACK_CLIENT_SNAP = "openstackclients"
+OPENSTACK = "openstack"
+# What a shell answers for a command it cannot find (the client's snap is not installed).
+COMMAND_NOT_FOUND = 127
 
 
 def admin_env(ctx: StepContext, auth_url: str) -> dict[str, str]:
@@ -20,6 +29,25 @@ def admin_env(ctx: StepContext, auth_url: str) -> dict[str, str]:
         "OS_PROJECT_DOMAIN_NAME": "admin_domain",
         "OS_IDENTITY_API_VERSION": "3",
     }
+
+
+async def run_openstack(
+    ctx: StepContext, host: str, auth_url: str, args: Sequence[str], *, log: LogFn
+) -> CommandResult:
+    """`openstack ARGS...` on `host` with the admin credentials as secret environment.
+
+    A missing client is the plan's fault or a removed snap, not the cloud's: it fails the step
+    with the fix instead of reading as "keystone refused" or "no such network"."""
+    result = await ctx.backends.hosts.run(
+        host, [OPENSTACK, *args], log=log, secret_env=admin_env(ctx, auth_url)
+    )
+    if result.returncode == COMMAND_NOT_FOUND:
+        raise StepFailed(
+            f"the {OPENSTACK} client is not installed on {host}",
+            hint=f"On {host}: `sudo snap install {OPENSTACK_CLIENT_SNAP}`, then "
+            "`sunbeam-install resume`.",
+        )
+    return result
 
 
 @dataclass(eq=False, kw_only=True)
@@ -37,11 +65,12 @@ class AdminPassword(Step):
         return self.host
 
     async def _logs_in(self, ctx: StepContext) -> bool:
-        result = await ctx.backends.hosts.run(
+        result = await run_openstack(
+            ctx,
             self._host(),
-            ["openstack", "token", "issue", "-f", "value", "-c", "expires"],
+            self.auth_url,
+            ["token", "issue", "-f", "value", "-c", "expires"],
             log=ctx.log,
-            secret_env=admin_env(ctx, self.auth_url),
         )
         return result.returncode == 0
 

@@ -232,37 +232,6 @@ class WaitSettled(Step):
             )
 
 
-@dataclass(eq=False, kw_only=True)
-class CharmRefresh(Step):
-    """`juju refresh APP --channel C [--revision R]`, then wait for the application to settle."""
-
-    model: str
-    app: str
-    channel: str
-    revision: int | None = None
-
-    async def done(self, ctx: StepContext) -> bool:
-        a = (await ctx.backends.juju.status(self.model)).apps.get(self.app)
-        if a is None or a.channel != self.channel:
-            return False
-        return (self.revision is None or a.revision == self.revision) and a.settled
-
-    async def run(self, ctx: StepContext) -> None:
-        juju = ctx.backends.juju
-        before = (await juju.status(self.model)).apps.get(self.app)
-        if before is None:
-            raise StepFailed(f"application {self.app} is not deployed in model {self.model}")
-        a = before
-        if a.channel != self.channel or (self.revision and a.revision != self.revision):
-            rev = f" --revision {self.revision}" if self.revision else ""
-            ctx.log(
-                f"juju refresh {self.app} --channel {self.channel}{rev} "
-                f"(from {before.channel} revision {before.revision})"
-            )
-            await juju.refresh(self.model, self.app, channel=self.channel, revision=self.revision)
-        await juju.wait_settled(self.model, [self.app], progress=ctx.progress, timeout=self.timeout)
-
-
 def action_json(result: Mapping[str, object], key: str) -> object:
     """A JSON-encoded action result field (Juju action results are strings)."""
     raw = result.get(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from installer.plan import Step, StepContext, StepFailed
-from installer.steps.identity import admin_env
+from installer.steps.identity import OPENSTACK, run_openstack
 
 PHYSNET = "physnet1"
 
@@ -31,19 +31,17 @@ class ExternalNetwork(Step):
         return self.host
 
     async def _openstack(self, ctx: StepContext, *args: str) -> int:
-        argv = ["openstack", *args]
-        ctx.log("$ " + " ".join(argv))
-        result = await ctx.backends.hosts.run(
-            self._host(), argv, log=ctx.log, secret_env=admin_env(ctx, self.auth_url)
-        )
+        ctx.log("$ " + " ".join((OPENSTACK, *args)))
+        result = await run_openstack(ctx, self._host(), self.auth_url, args, log=ctx.log)
         return result.returncode
 
     async def done(self, ctx: StepContext) -> bool:
-        result = await ctx.backends.hosts.run(
+        result = await run_openstack(
+            ctx,
             self._host(),
-            ["openstack", "subnet", "show", self.subnet, "-f", "value", "-c", "id"],
+            self.auth_url,
+            ["subnet", "show", self.subnet, "-f", "value", "-c", "id"],
             log=lambda line: None,
-            secret_env=admin_env(ctx, self.auth_url),
         )
         return result.returncode == 0
 

@@ -103,34 +103,13 @@ class Deployed(_M):
 
 
 def last_finished_run(journal: Journal) -> RunRecord | None:
-    """The newest install or upgrade run that finished ("done"): it says what is in place."""
-    # The journal reads runs newest first per kind; compare the two kinds' newest done runs.
-    best: RunRecord | None = None
-    for kind in ("install", "upgrade"):
-        run = _last_done(journal, kind)
-        if run is not None and (best is None or run.started > best.started):
-            best = run
-    return best
+    """The newest install or upgrade run that finished ("done"): it says what is in place.
 
-
-def _last_done(journal: Journal, kind: str) -> RunRecord | None:
-    # Journal.last_run(kind) gives only the newest run of a kind; an unfinished newer upgrade
-    # must not hide the finished install before it, so walk the kind's runs by summary.
-    run = journal.last_run(kind)
-    if run is None:
-        return None
-    if run.outcome == "done":
-        return run
-    return _older_done(journal, kind, run)
-
-
-def _older_done(journal: Journal, kind: str, newest: RunRecord) -> RunRecord | None:
-    rows = journal._conn.execute(  # read-only query the Journal API does not offer
-        "SELECT id FROM runs WHERE kind = ? AND outcome = 'done' AND seq < "
-        "(SELECT seq FROM runs WHERE id = ?) ORDER BY seq DESC LIMIT 1",
-        (kind, newest.id),
-    ).fetchone()
-    return journal.get_run(rows[0]) if rows else None
+    An unfinished newer upgrade must not hide the finished install before it, so this looks
+    at finished runs only, of both kinds, newest first (the journal's run order)."""
+    return next(
+        (r for r in journal.runs(outcome="done") if r.kind in ("install", "upgrade")), None
+    )
 
 
 def _snapshot_release(run: RunRecord | None) -> str | None:

@@ -8,10 +8,11 @@ Order (each arrow a `needs`):
    dashboard; then the rest in manifest order. Each refresh waits for its application to
    settle before the next starts;
 2. the juju client snap on the hosts that have it;
-3. Kubernetes: the control hosts' k8s snaps one at a time, every node Ready between two;
-   then the k8s charm;
-4. Ceph: the storage hosts' microceph snaps one at a time, Ceph healthy between two; then the
-   microceph charm;
+3. Kubernetes, one minor version per round (1.30 -> 1.31 -> 1.32): the control hosts' k8s
+   snaps one at a time, every node Ready between two; then the k8s charm to that minor;
+4. Ceph: the storage hosts' microceph snaps one at a time, each with `noout` set around it
+   and Ceph back to HEALTH_OK (OSDs listed, noout unset) before the next; then the microceph
+   charm;
 5. the hypervisors: compute hosts in rolling batches (`compute_batch` at once; optionally each
    host disabled for scheduling while it is refreshed); then the openstack-hypervisor charm;
 6. sunbeam-machine and anything else the target changes.
@@ -23,13 +24,15 @@ what changes gets a step; what is already on the target is not in the plan.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from installer.plan import Plan, Step
+from installer.steps.identity import OPENSTACK_CLIENT_SNAP
 from installer.steps.k8s import NodesReady
-from installer.steps.snaps import SnapRefresh
-from installer.upgrade.steps import CephHealthy, CharmUpgrade, ComputeScheduling
+from installer.steps.snaps import SnapInstall, SnapRefresh
+from installer.upgrade.steps import CephFlag, CephHealthy, CharmUpgrade, ComputeScheduling
 
 if TYPE_CHECKING:
     from installer.upgrade.detect import Deployed, DeployedApp
@@ -52,6 +55,27 @@ CONTROL_PLANE_TIERS: tuple[str, ...] = (
 K8S_SNAP, CEPH_SNAP, HYPERVISOR_SNAP, JUJU_SNAP = "k8s", "microceph", "openstack-hypervisor", "juju"
 # The machine charm refreshed after the phase of its snap.
 PHASE_CHARM = {K8S_SNAP: "k8s", CEPH_SNAP: "microceph", HYPERVISOR_SNAP: "openstack-hypervisor"}
+
+
+# A Kubernetes channel: `1.30/stable`, `1.32-classic/stable` (major.minor, flavour, risk).
+_K8S_CHANNEL = re.compile(r"^(?P<major>\d+)\.(?P<minor>\d+)(?P<flavour>[^/]*)/(?P<risk>.+)$")
+
+
+def k8s_channel_path(current: str, target: str) -> list[tuple[int | None, str]]:
+    """The channels from `current` to `target` one Kubernetes minor at a time, each with the
+    minor it reaches: 1.30-classic/stable -> 1.32-classic/stable gives
+    [(31, "1.31-classic/stable"), (32, "1.32-classic/stable")]. Intermediate channels take the
+    target's flavour and risk. A channel that names no minor, a change of major or a move
+    down goes straight to `target` (minor None); the same channel needs no step."""
+    if current == target:
+        return []
+    cur, tgt = _K8S_CHANNEL.match(current), _K8S_CHANNEL.match(target)
+    if cur is None or tgt is None or cur["major"] != tgt["major"] \
+            or int(cur["minor"]) >= int(tgt["minor"]):
+        return [(None, target)]
+    major, flavour, risk = tgt["major"], tgt["flavour"], tgt["risk"]
+    return [(m, f"{major}.{m}{flavour}/{risk}")
+            for m in range(int(cur["minor"]) + 1, int(tgt["minor"]) + 1)]
 
 
 @dataclass(frozen=True)
@@ -106,6 +130,11 @@ class _Builder:
             revision=want.revision, from_channel=app.channel, from_revision=app.revision,
         ))
 
+    def changes(self, name: str, host: str) -> bool:
+        """Whether the target moves snap `name` on `host` to another channel."""
+        have, spec = self.d.snap(host, name), self.t.snaps.get(name)
+        return have is not None and spec is not None and have.channel != spec.channel
+
     def snap(self, name: str, host: str, needs: tuple[str, ...]) -> str | None:
         have = self.d.snap(host, name)
         spec = self.t.snaps.get(name)
@@ -138,33 +167,30 @@ class _Builder:
         if after:
             self.barrier = tuple(after)
 
-        # 3. Kubernetes, one node at a time.
-        nodes = len(d.k8s_nodes) or len(d.hosts_with_snap(K8S_SNAP))
-        for h in d.hosts_with_snap(K8S_SNAP):
-            sid = self.snap(K8S_SNAP, h, self.barrier)
-            if sid is None:
-                continue
-            self.barrier = (self.add(NodesReady(
-                id=f"upgrade.k8s-ready@{h}", host=h, needs=(sid,), count=nodes,
-                title=f"Wait for {nodes} Kubernetes node{'s' * (nodes != 1)} to be ready "
-                f"after {h}'s refresh",
-            )),)
-        self.machine_charm(PHASE_CHARM[K8S_SNAP])
+        # 3. Kubernetes, one minor version at a time, one node at a time.
+        self.kubernetes()
 
-        # 4. Ceph, one storage host at a time.
+        # 4. Ceph, one storage host at a time: noout set, the refresh, then the OSDs back,
+        #    noout unset and HEALTH_OK before the next host.
         ceph_app = next((a for a in d.apps if a.charm == CEPH_SNAP), None)
         for h in d.hosts_with_snap(CEPH_SNAP):
-            sid = self.snap(CEPH_SNAP, h, self.barrier)
-            if sid is None:
+            if ceph_app is None:  # no Ceph cluster to keep healthy: just the snap
+                sid = self.snap(CEPH_SNAP, h, self.barrier)
+                self.barrier = (sid,) if sid is not None else self.barrier
                 continue
-            if ceph_app is None:
-                self.barrier = (sid,)
+            if not self.changes(CEPH_SNAP, h):
                 continue
+            noout = self.add(CephFlag(
+                id=f"upgrade.ceph-noout@{h}", host=h, needs=self.barrier, flag="noout",
+                on=True, title=f"Set Ceph's noout flag while {h}'s OSDs restart",
+            ))
+            sid = self.snap(CEPH_SNAP, h, (noout,))
+            assert sid is not None  # changes() said the channel moves
             osds = tuple(o.path for o in d.ceph_osds or () if o.host == h)
             self.barrier = (self.add(CephHealthy(
                 id=f"upgrade.ceph-healthy@{h}", host=h, needs=(sid,), model=ceph_app.model,
-                app=ceph_app.app, osds=osds,
-                title=f"Wait for Ceph to be healthy after {h}'s refresh",
+                app=ceph_app.app, osds=osds, unset=("noout",),
+                title=f"Unset noout and wait for Ceph HEALTH_OK after {h}'s refresh",
             )),)
         self.machine_charm(PHASE_CHARM[CEPH_SNAP])
 
@@ -187,6 +213,61 @@ class _Builder:
             self.barrier = tuple(rest)
         return Plan(self.steps, kind="upgrade")
 
+    def kubernetes(self) -> None:
+        """Per Kubernetes minor version on the way to the target (1.30 -> 1.31 -> 1.32): the
+        control hosts' k8s snaps one at a time, every node Ready after each; then the k8s
+        charm to the same minor, settled, before the next minor starts. Kubernetes supports
+        upgrading one minor at a time only (its version-skew policy)."""
+        d, spec = self.d, self.t.snaps.get(K8S_SNAP)
+        nodes = len(d.k8s_nodes) or len(d.hosts_with_snap(K8S_SNAP))
+        # hop -> (host -> snap channel); a hop is the minor it reaches, or None for a channel
+        # that names no minor (such a host goes straight to the target, as other snaps do).
+        hops: dict[int | None, dict[str, str]] = {}
+        for h in d.hosts_with_snap(K8S_SNAP):
+            have = d.snap(h, K8S_SNAP)
+            if have is None or spec is None:
+                continue
+            for minor, channel in k8s_channel_path(have.channel, spec.channel):
+                hops.setdefault(minor, {})[h] = channel
+        app = next((a for a in d.apps if a.side == "machine" and a.charm == PHASE_CHARM[K8S_SNAP]
+                    and a.charm in self.t.machine_charms), None)
+        want = self.t.charm(app.charm, self.a) if app is not None else None
+        charm_hops = (dict(k8s_channel_path(app.channel or "", want.channel))
+                      if app is not None and want is not None else {})
+        if app is not None and want is not None and app.channel == want.channel \
+                and want.revision is not None and want.revision != app.revision:
+            charm_hops = {None: want.channel}  # same channel, the release pins a new revision
+        at = {h: s.channel for h in d.hosts_with_snap(K8S_SNAP) if (s := d.snap(h, K8S_SNAP))}
+        charm_at = app.channel if app is not None else None
+        for minor in sorted(set(hops) | set(charm_hops), key=lambda m: -1 if m is None else m):
+            tag = "" if minor is None else f"/1.{minor}"
+            for h, channel in hops.get(minor, {}).items():
+                sid = self.add(SnapRefresh(
+                    id=f"upgrade.snap:{K8S_SNAP}{tag}@{h}", host=h, needs=self.barrier,
+                    title=f"Refresh the {K8S_SNAP} snap on {h} from {at[h]} to {channel}",
+                    snap=K8S_SNAP, channel=channel,
+                ))
+                at[h] = channel
+                self.barrier = (self.add(NodesReady(
+                    id=f"upgrade.k8s-ready{tag}@{h}", host=h, needs=(sid,), count=nodes,
+                    title=f"Wait for {nodes} Kubernetes node{'s' * (nodes != 1)} to be ready "
+                    f"after {h}'s refresh to {channel}",
+                )),)
+            charm_channel = charm_hops.get(minor)
+            if app is None or want is None or charm_channel is None:
+                continue
+            # The release's pinned revision belongs to its own channel, not to a minor between.
+            revision = want.revision if charm_channel == want.channel else None
+            rev = f", revision {revision}" if revision else ""
+            self.barrier = (self.add(CharmUpgrade(
+                id=f"upgrade.charm:{app.app}{tag}",
+                title=f"Upgrade {app.app} from {charm_at} to {charm_channel}{rev}",
+                needs=self.barrier, model=app.model, app=app.app, channel=charm_channel,
+                revision=revision, from_channel=charm_at,
+                from_revision=app.revision if charm_at == app.channel else None,
+            )),)
+            charm_at = charm_channel
+
     def hypervisors(self) -> None:
         hosts = [h for h in self.d.hosts_with_snap(HYPERVISOR_SNAP)
                  if (s := self.d.snap(h, HYPERVISOR_SNAP)) is not None
@@ -194,18 +275,35 @@ class _Builder:
                  and s.channel != self.t.snaps[HYPERVISOR_SNAP].channel]
         size = self.o.batch_size(len(hosts))
         runner = self._openstack_host()
+        client: tuple[str, ...] = ()
+        if self.o.disable_scheduling and runner is not None and hosts:
+            client = self._client(runner)
         for start in range(0, len(hosts), size):
             batch_ends: list[str] = []
             for h in hosts[start:start + size]:
                 needs = self.barrier
                 if self.o.disable_scheduling and runner is not None:
-                    needs = (self.add(self._scheduling(h, runner, enable=False, needs=needs)),)
+                    needs = (self.add(self._scheduling(h, runner, enable=False,
+                                                       needs=(*needs, *client))),)
+                    client = ()  # the later hosts' steps come after this one anyway
                 sid = self.snap(HYPERVISOR_SNAP, h, needs)
                 assert sid is not None  # hosts were chosen because their channel changes
                 if self.o.disable_scheduling and runner is not None:
                     sid = self.add(self._scheduling(h, runner, enable=True, needs=(sid,)))
                 batch_ends.append(sid)
             self.barrier = tuple(batch_ends)
+
+    def _client(self, host: str) -> tuple[str, ...]:
+        """The openstack client on `host`: a cloud installed before the installer put the
+        openstackclients snap there gets it now (the disable/enable steps run it)."""
+        spec = self.t.snaps.get(OPENSTACK_CLIENT_SNAP)
+        if self.d.snap(host, OPENSTACK_CLIENT_SNAP) is not None or spec is None:
+            return ()
+        return (self.add(SnapInstall(
+            id=f"upgrade.install:{OPENSTACK_CLIENT_SNAP}@{host}", host=host,
+            title=f"Install the {OPENSTACK_CLIENT_SNAP} snap ({spec.channel}) on {host}",
+            snap=OPENSTACK_CLIENT_SNAP, channel=spec.channel, classic=spec.classic,
+        )),)
 
     def _openstack_host(self) -> str | None:
         control = self.a.hosts_with("control")

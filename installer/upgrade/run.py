@@ -97,6 +97,7 @@ def resume_upgrade(args: argparse.Namespace, state: StateDir, last: RunRecord) -
     """HOOK for `resume`: continue upgrade run `last`. The caller holds the state lock."""
     from installer.cmd import install as pipeline
     from installer.state import open_run_log
+    from installer.upgrade.steps import scale_waits
     from manifests.answers import Answers
 
     dry_run = last.dry_run
@@ -119,6 +120,7 @@ def resume_upgrade(args: argparse.Namespace, state: StateDir, last: RunRecord) -
         lab = pipeline.open_lab(state, time_scale=time_scale,
                                 faults=getattr(args, "faults", None), facts_dir=facts_dir)
         backends = lab.backends()
+        scale_waits(plan, lab.time_scale)
         options = pipeline.dry_run_options(time_scale, parallel)
     else:
         _, backends = pipeline.open_real_backends(answers, state, args)
@@ -267,6 +269,7 @@ def headless_upgrade(args: argparse.Namespace) -> int:
     from installer.upgrade.detect import release_from_journal
     from installer.upgrade.planner import UpgradeOptions, plan_upgrade
     from installer.upgrade.preflight import check_runs, check_upgrade
+    from installer.upgrade.steps import scale_waits
     from installer.upgrade.targets import check_target, diff, format_diff
     from manifests.release import load_release
 
@@ -279,10 +282,6 @@ def headless_upgrade(args: argparse.Namespace) -> int:
     if args.compute_batch is not None and args.compute_batch < 1:
         raise UserError(f"--compute-batch {args.compute_batch} is below 1; give how many "
                         "compute hosts to refresh at once (1 or more).", Exit.USAGE)
-    if dry_run and args.one_at_a_time:
-        raise UserError("--one-at-a-time disables each compute host for scheduling with the "
-                        "openstack client, which the simulated lab does not simulate yet; use "
-                        "--compute-batch 1 with --dry-run.", Exit.USAGE)
     os.umask(0o077)
     state = _state(args).ensure()
     with state.lock("upgrade"):
@@ -349,6 +348,8 @@ def headless_upgrade(args: argparse.Namespace) -> int:
         if args.one_at_a_time:
             options = UpgradeOptions(compute_batch=1, disable_scheduling=True)
         plan = plan_upgrade(deployed, target, answers, options)
+        if lab is not None:
+            scale_waits(plan, lab.time_scale)
         if not plan.steps:
             print(f"Nothing to upgrade: everything is on {target.release}'s channels already.",
                   file=out)

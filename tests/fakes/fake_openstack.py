@@ -1,6 +1,7 @@
 """A fake `openstack` client (python-openstackclient) for the commands the installer's steps run.
 
-Installed by `install_fake_openstack(bin_dir, juju_state_file)` as `bin_dir/openstack`. It shares
+Installed by `install_fake_openstack(bin_dir, juju_state_file)` as `bin_dir/openstack` (the
+fake snapd calls it when the openstackclients snap is installed on its host). It shares
 its world with the fake `juju` (tests/fakes/fake_juju.py): the cloud exists once keystone-k8s is
 deployed in a model, and the admin password is the one the keystone-k8s charm's
 `set-admin-password` action set (the fake juju keeps its sha256 only). Neutron's networks and

@@ -11,6 +11,10 @@ Writes answer ``type: async`` with a change id; the change advances one step per
 download task whose progress goes 0 -> total bytes over `download_polls` polls), so clients see
 real progress. `conflicts[name] = n` makes the next n writes on that snap fail with
 ``snap-change-conflict``; `fail_change[name] = "message"` makes its next change end in Error.
+
+Installing a snap can also put its commands on the host, as snapd's /snap/bin wrappers and
+store-granted aliases do: `state.bin_dir` is that directory and `state.commands[name]` writes
+the commands of snap `name` into it (e.g. the openstackclients snap's `openstack`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ import json
 import os
 import socketserver
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -111,6 +117,8 @@ class SnapdState:
     requests: list[tuple[str, str, Any]] = field(default_factory=list)  # (method, path, body)
     previous: dict[str, dict[str, Any]] = field(default_factory=dict)  # for revert
     download_polls: int = 3
+    bin_dir: Path | None = None  # this host's /snap/bin
+    commands: dict[str, Callable[[Path], object]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1
 
@@ -383,6 +391,9 @@ class _Handler(BaseHTTPRequestHandler):
 
             def apply_install() -> None:
                 st.installed[name] = _snap_obj(name, channel, found.revision, found.confinement)
+                write_commands = st.commands.get(name)
+                if write_commands is not None and st.bin_dir is not None:
+                    write_commands(st.bin_dir)
 
             return self._async(
                 self._new_change(

@@ -134,3 +134,26 @@ def test_the_lock_of_a_killed_process_is_released(tmp_path: Path) -> None:
     assert state.lock_path.exists() and not state.is_locked()
     with state.lock("resume"):
         pass
+
+
+def test_last_finished_run_skips_unfinished_and_other_kinds(tmp_path: Path) -> None:
+    from installer.upgrade.detect import last_finished_run
+
+    with Journal.open(tmp_path / "j.sqlite") as j:
+        def run(kind: str, outcome: str | None) -> str:
+            rec = j.start_run(kind=kind, answers_snapshot="{}", answers_path=None,
+                              dry_run=True, steps=[])
+            if outcome is not None:
+                j.run_finished(rec.id, outcome)
+            return rec.id
+
+        assert last_finished_run(j) is None
+        install = run("install", "done")
+        run("upgrade", "failed")  # a newer, unfinished upgrade does not hide the install
+        run("upgrade", None)
+        run("probe", "done")  # not something that puts a release in place
+        found = last_finished_run(j)
+        assert found is not None and found.id == install
+        upgrade = run("upgrade", "done")
+        found = last_finished_run(j)
+        assert found is not None and found.id == upgrade

@@ -4,7 +4,9 @@
           asyncssh -> `sudo -n curl --unix-socket` (remote hosts) -> tests/fakes/snapd.py
   juju    JujuCliBackend (jubilant + the streaming runner) -> the fake `juju` executable
   k8s     LightkubeK8sBackend (lightkube, a token kubeconfig) -> tests/fakes/k8s_api.py
-  hosts   LocalHostBackend / SshHostBackend -> the fake `openstack` client, locally or over SSH
+  hosts   LocalHostBackend / SshHostBackend -> the fake `openstack` client, locally or over SSH;
+          it is on no host until the plan's snap.install:openstackclients step has each host's
+          fake snapd write it into that host's own "/snap/bin" (a directory on the host's PATH)
 
 The single-node example runs on "this host" (no SSH) with the production factory
 `real_backends()`; the three-node example reaches node1..node3 through three in-process asyncssh
@@ -22,6 +24,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,7 @@ from installer.runner import RunOptions, run_plan
 from installer.secrets import Redactor, Secrets
 from installer.steps.ceph import AddOsds
 from installer.steps.hypervisor import EXTERNAL_NIC_KEY, ExternalNic
-from installer.steps.identity import ADMIN_PASSWORD
+from installer.steps.identity import ADMIN_PASSWORD, OPENSTACK, OPENSTACK_CLIENT_SNAP
 from installer.steps.juju import AddUnit, Consume, Deploy, Integrate, Offer
 from installer.steps.snaps import SnapInstall
 from manifests.answers import Answers
@@ -86,10 +89,10 @@ class World:
     release: Release
     juju_state: Path
     juju_exe: Path
-    bin_dir: Path
     k8s: FakeK8sApi
     kubeconfig: Path
     snapd: dict[str, FakeSnapd] = field(default_factory=dict)  # host -> its snapd
+    snap_bin: dict[str, Path] = field(default_factory=dict)  # host -> its /snap/bin
     sshd: dict[str, SshServer] = field(default_factory=dict)  # host -> its sshd (remote hosts)
 
     @property
@@ -117,7 +120,6 @@ def make_world(d: Path, answers: Answers) -> World:
     juju_state = d / "juju.json"
     bin_dir = d / "bin"
     juju_exe = install_fake_juju(bin_dir, juju_state)
-    install_fake_openstack(bin_dir, juju_state)  # `openstack` shares the fake cloud's state
     k8s = FakeK8sApi().start()
     # Control hosts become Kubernetes nodes; each is NotReady on the first listing.
     k8s.state.nodes = {h.name: 1 for h in answers.hosts_with("control")}
@@ -136,13 +138,25 @@ def make_world(d: Path, answers: Answers) -> World:
             }
         )
     )
-    w = World(d, answers, release, juju_state, juju_exe, bin_dir, k8s, kubeconfig)
+    w = World(d, answers, release, juju_state, juju_exe, k8s, kubeconfig)
     for h in answers.hosts:
         fake = FakeSnapd(str(d / f"{h.name}.sock"))
         fake.state.store.update(store(release))
         fake.state.download_polls = 2
+        snap_bin = w.snap_bin[h.name] = d / "snap-bin" / h.name
+        snap_bin.mkdir(parents=True)
+        fake.state.bin_dir = snap_bin
+        # The openstackclients snap brings `openstack`, sharing the fake cloud's state.
+        fake.state.commands[OPENSTACK_CLIENT_SNAP] = partial(
+            install_fake_openstack, juju_state_file=juju_state
+        )
         w.snapd[h.name] = fake.start()
     return w
+
+
+def openstack_on(w: World) -> list[str]:
+    """The hosts whose /snap/bin holds the `openstack` command."""
+    return [h for h, d in w.snap_bin.items() if shutil.which(OPENSTACK, path=str(d))]
 
 
 def stop_world(w: World) -> None:
@@ -323,8 +337,9 @@ async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
 ) -> None:
     a = example("single-node")
     w = make_world(world_dir, a)
-    # this host's `openstack` client (the openstackclients snap in production) is the fake one
-    monkeypatch.setenv("PATH", f"{w.bin_dir}:{os.environ['PATH']}")
+    # This host's /snap/bin is on PATH; `openstack` appears there when the plan installs it.
+    monkeypatch.setenv("PATH", f"{w.snap_bin['node1']}:{os.environ['PATH']}")
+    assert not openstack_on(w) and not shutil.which(OPENSTACK)
     p = plan(a, w.release)
 
     def backends() -> Backends:
@@ -345,6 +360,7 @@ async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
         await close(b)
         # Every step had work to do, except a wait whose condition already held.
         assert {k for k, v in first.items() if v != "done"} <= WAITS
+        assert openstack_on(w) == ["node1"]  # the openstackclients step put it there
 
         # A second run (a new process: fresh backends, nothing cached) finds everything done.
         b2 = backends()
@@ -401,7 +417,7 @@ async def three(world_dir: Path) -> AsyncIterator[World]:
             host_dir = world_dir / h.name
             host_dir.mkdir()
             w.sshd[h.name] = await start_ssh_server(
-                host_dir, client_key=key, path=(str(w.bin_dir),)
+                host_dir, client_key=key, path=(str(w.snap_bin[h.name]),)
             )
         (world_dir / "known_hosts").write_text(
             "".join(s.known_hosts_line() for s in w.sshd.values())
@@ -485,6 +501,7 @@ async def test_three_node_plan_runs_over_ssh_on_the_real_backends(three: World) 
     a = w.answers
     p = plan(a, w.release)
 
+    assert not openstack_on(w)
     b = ssh_backends(w)
     result, events = await run_with_runner(w, p, b, "first")
     await close(b)
@@ -523,7 +540,9 @@ async def test_three_node_plan_runs_over_ssh_on_the_real_backends(three: World) 
         assert all(w.snapd[h.name].socket_path in c for c in curls)
         assert w.snapd[h.name].state.requests  # and its snapd answered them
 
-    # The openstack client ran on the first host, its password passed on stdin, not in argv.
+    # The openstack client was installed on the first host only, by the plan's snap step, and
+    # ran there, its password passed on stdin, not in argv.
+    assert openstack_on(w) == [first.name]
     def openstack_runs(host: str) -> list[str]:
         return [c for c in w.sshd[host].commands if " openstack " in f" {c} "]
 

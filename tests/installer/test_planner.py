@@ -60,7 +60,21 @@ def test_plan_has_the_sunbeam_skeleton(name: str) -> None:
 
 def test_step_counts_of_the_examples() -> None:
     counts = [len(_plan(n)[1]) for n in ("single-node", "three-node", "twelve-node")]
-    assert counts == [80, 110, 152]
+    assert counts == [81, 111, 153]
+
+
+@pytest.mark.parametrize("name", ["single-node", "three-node", "twelve-node"])
+def test_the_openstack_client_is_installed_where_it_runs_before_it_runs(name: str) -> None:
+    a, p = _plan(name)
+    first = a.hosts_with("control")[0].name
+    client = f"snap.install:openstackclients@{first}"
+    assert p[client].host == first
+    assert [s.id for s in p.steps if s.id.startswith("snap.install:openstackclients")] == [client]
+    anc = _ancestors(p)
+    runs_openstack = [s for s in p.steps if s.id in ("keystone.admin-password", "network.external")]
+    assert runs_openstack, "no step runs the openstack client"
+    for s in runs_openstack:
+        assert s.host == first and client in anc[s.id], s.id
 
 
 def test_ids_and_needs_are_stable() -> None:
@@ -170,14 +184,14 @@ def test_plan_json_and_summary() -> None:
         "host": "node1", "needs": [],
     }
     text = plan_summary(p, a)
-    assert text.startswith("Plan: 110 steps on 3 hosts, OpenStack 2025.1")
+    assert text.startswith("Plan: 111 steps on 3 hosts, OpenStack 2025.1")
     assert "Deploy keystone-k8s (2025.1/stable, 3 units)  [juju.deploy:keystone-k8s]" in text
 
 
 def test_plan_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", str(EXAMPLES / "single-node.yaml"), "--json"]) == 0
     steps = json.loads(capsys.readouterr().out)["steps"]
-    assert len(steps) == 80 and steps[-1]["id"] == "wait.active"
+    assert len(steps) == 81 and steps[-1]["id"] == "wait.active"
     assert main(["plan", str(EXAMPLES / "three-node.yaml")]) == 0
     assert "[juju.bootstrap]" in capsys.readouterr().out
 

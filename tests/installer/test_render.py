@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from installer.events import (
     Event,
     PlanFinished,
@@ -15,16 +17,20 @@ from installer.events import (
     StepStarted,
     parse_event,
 )
+from installer.planner import plan
 from installer.render import fan_out
 from installer.render.console import PlainRenderer, RichRenderer, report_lines
 from installer.render.jsonl import JsonlRenderer
 from installer.runner import FailedStep, RunResult
+from manifests.release import load_release
+from tests.installer.lab.helpers import example
 
 
 def events() -> list[Event]:
     return [
         PlanStarted(run_id="r1", steps=3, log_path="/state/logs/r1.log"),
-        StepStarted(step="snap.install:juju@node1", title="Install the juju snap", host="node1"),
+        StepStarted(step="snap.install:juju@node1", title="Install the juju snap on node1",
+                    host="node1"),
         StepProgress(step="snap.install:juju@node1", message="downloading", fraction=0.5),
         StepProgress(step="snap.install:juju@node1", message="downloading", fraction=0.5),
         StepLog(step="snap.install:juju@node1", line="fetched 30 MB"),
@@ -47,7 +53,7 @@ def test_plain_renderer_prints_timestamped_lines_without_escapes() -> None:
     assert "\x1b" not in text
     lines = text.splitlines()
     assert all(re.match(r"^\d\d:\d\d:\d\d ", line) for line in lines)
-    assert "start  snap.install:juju@node1: Install the juju snap on node1" in text
+    assert "start  snap.install:juju@node1: Install the juju snap on node1\n" in text
     assert text.count("downloading (50%)") == 1  # unchanged progress is not repeated
     assert "fetched 30 MB" not in text  # log lines live in the log file
     assert "done   snap.install:juju@node1 (2.0s) [1/3]" in text
@@ -55,6 +61,23 @@ def test_plain_renderer_prints_timestamped_lines_without_escapes() -> None:
     assert "FAILED juju.deploy:nova-k8s: quota exceeded" in text
     assert "log: /state/logs/r1.log" in text
     assert "failed: 1 done, 1 skipped, 1 failed, 0 pending" in lines[-1]
+
+
+@pytest.mark.parametrize("name", ["single-node", "three-node"])
+def test_plain_renderer_shows_each_plan_title_as_it_is(name: str) -> None:
+    """Titles name their hosts themselves (the convention for every step title); the renderer
+    adds none, so no line reads "... on node1 on node1" and a step that runs on one host but
+    is about another ("Disable node4 for scheduling") is not misattributed."""
+    a = example(name)
+    p = plan(a, load_release(a.release))
+    out = io.StringIO()
+    r = PlainRenderer(out)
+    for s in p.steps:
+        r(StepStarted(step=s.id, title=s.title, host=s.host))
+    lines = out.getvalue().splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == [s.title for s in p.steps]
+    assert not [line for line in lines if re.search(r" on (\S+) on \1\b", line)]
+    assert "Install the juju snap (3.6/stable) on node1" in lines[0]
 
 
 def test_rich_renderer_draws_progress_and_results_on_a_terminal() -> None:

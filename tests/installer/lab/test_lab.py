@@ -279,3 +279,28 @@ async def test_openstack_client_needs_the_password(tmp_path: Path) -> None:
     assert ok.returncode == 0 and '"provider_type":"flat"' in lines[-1]
     missing = await hosts.run("node1", ["ip", "link"], log=lines.append)
     assert missing.returncode == 127
+    # node2 never got the openstackclients snap: its shell has no `openstack`.
+    assert "openstackclients" in lab.state.hosts["node1"].snaps
+    assert "openstackclients" not in lab.state.hosts["node2"].snaps
+    elsewhere = await hosts.run("node2", ["openstack", "token", "issue"], log=lines.append,
+                                secret_env={"OS_PASSWORD": PASSWORD})
+    assert elsewhere.returncode == 127 and lines[-1] == "sh: 1: openstack: not found"
+
+    # Nova's compute services: disabling one shows it disabled, enabling restores it.
+    async def nova(*args: str) -> int:
+        result = await hosts.run("node1", ["openstack", "compute", "service", *args],
+                                 log=lines.append, secret_env={"OS_PASSWORD": PASSWORD})
+        return result.returncode
+
+    status = ("list", "--host", "node3", "--service", "nova-compute", "-f", "value",
+              "-c", "Status")
+    assert await nova(*status) == 0 and lines[-1] == "enabled"
+    assert await nova("set", "--disable", "--disable-reason", "maintenance", "node3",
+                      "nova-compute") == 0
+    assert await nova(*status) == 0 and lines[-1] == "disabled"
+    assert Lab.open(tmp_path).state.compute_disabled == {"node3": "maintenance"}  # persisted
+    assert await nova("set", "--enable", "node3", "nova-compute") == 0
+    assert await nova(*status) == 0 and lines[-1] == "enabled"
+    assert await nova("set", "--disable", "node9", "nova-compute") == 1
+    assert lines[-1] == "Compute service nova-compute of host node9 failed to set."
+    assert await nova("set", "--disable-reason", "x", "node3", "nova-compute") == 1

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from installer.backends.base import BackendError
 from installer.lab import Lab
 from installer.plan import StepFailed
-from installer.planner import plan
-from installer.steps.juju import CharmRefresh
+from installer.planner import K8S_MODEL, MACHINE_MODEL, auth_url, plan
+from installer.steps.identity import AdminPassword
 from installer.steps.snaps import SnapRefresh
+from installer.upgrade.steps import CephFlag, CephHealthy, CharmUpgrade
 from manifests.release import load_release
 from tests.installer.lab.helpers import ctx_for, example, run_concurrently, run_sequentially
 
@@ -133,13 +137,97 @@ async def test_failed_snap_refresh_reverts_that_host(tmp_path: Path) -> None:
     assert await snaps.info("node1", "openstack-hypervisor") == before
 
 
-async def test_charm_refresh_step(tmp_path: Path) -> None:
+async def test_charm_upgrade_step(tmp_path: Path) -> None:
     lab = await _installed(tmp_path)
     ctx = ctx_for(example("single-node"), lab.backends())
-    step = CharmRefresh(id="juju.refresh:keystone-k8s", title="t", model="openstack",
-                        app="keystone-k8s", channel="2025.2/stable")
+    step = CharmUpgrade(id="upgrade.charm:keystone-k8s", title="t", model="openstack",
+                        app="keystone-k8s", channel="2025.2/stable",
+                        from_channel="2025.1/stable")
     assert not await step.done(ctx)
     await step.run(ctx)
     assert await step.done(ctx)
     status = await lab.backends().juju.status("openstack")
     assert status.apps["keystone-k8s"].channel == "2025.2/stable"
+
+
+async def test_openstack_steps_without_the_client_say_how_to_install_it(tmp_path: Path) -> None:
+    lab = await _installed(tmp_path)
+    del lab.state.hosts["node1"].snaps["openstackclients"]  # removed by hand after the install
+    lab.save()
+    a = example("single-node")
+    step = AdminPassword(id="keystone.admin-password", title="t", host="node1",
+                         model=K8S_MODEL, auth_url=auth_url(a))
+    with pytest.raises(StepFailed) as e:
+        await step.done(ctx_for(a, lab.backends()))
+    assert e.value.message == "the openstack client is not installed on node1"
+    assert e.value.hint is not None and "`sudo snap install openstackclients`" in e.value.hint
+
+
+def _noop(message: str, fraction: float | None = None) -> None:
+    del message, fraction
+
+
+def _health(lines: list[str]) -> tuple[str, set[str]]:
+    data = json.loads(lines[-1])
+    return data["status"], set(data["checks"])
+
+
+async def test_lab_ceph_health_follows_noout_and_a_storage_host_restart(tmp_path: Path) -> None:
+    await _installed(tmp_path)
+    lab = Lab.open(tmp_path, time_scale=0.002)  # OSDs rejoin 60 s x 0.002 after a restart
+    hosts, lines = lab.backends().hosts, []
+
+    async def ceph(*args: str) -> int:
+        return (await hosts.run("node1", ["microceph.ceph", *args], sudo=True,
+                                log=lines.append)).returncode
+
+    assert await ceph("health", "--format", "json") == 0
+    assert _health(lines) == ("HEALTH_OK", set())
+    assert await ceph("osd", "set", "noout") == 0 and lines[-1] == "noout is set"
+    await ceph("osd", "dump", "--format", "json")
+    assert "noout" in json.loads(lines[-1])["flags"].split(",")
+    await lab.backends().snaps.refresh("node1", "microceph", "tentacle/stable", progress=_noop)
+    await ceph("health", "--format", "json")
+    assert _health(lines) == ("HEALTH_WARN", {"OSDMAP_FLAGS", "OSD_DOWN"})
+    await asyncio.sleep(0.2)  # the OSDs are back; noout still warns until it is unset
+    await ceph("health", "--format", "json")
+    assert _health(lines) == ("HEALTH_WARN", {"OSDMAP_FLAGS"})
+    assert await ceph("osd", "unset", "noout") == 0
+    await ceph("health", "--format", "json")
+    assert _health(lines) == ("HEALTH_OK", set())
+    assert await ceph("osd", "set", "nonsense") == 22
+    # No microceph snap, no microceph.ceph.
+    del lab.state.hosts["node1"].snaps["microceph"]
+    assert await ceph("health") == 127
+
+
+def _ceph_healthy(**kw: Any) -> CephHealthy:
+    return CephHealthy(id="upgrade.ceph-healthy@node1", title="t", host="node1",
+                       model=MACHINE_MODEL, osds=tuple(example("single-node").hosts[0].osd_devices),
+                       unset=("noout",), **kw)
+
+
+async def test_ceph_healthy_unsets_noout_and_waits_for_health_ok(tmp_path: Path) -> None:
+    # Ceph reports HEALTH_WARN to its first two health queries, then recovers.
+    lab = await _installed(tmp_path, faults="ceph.health=transient:2")
+    ctx = ctx_for(example("single-node"), lab.backends())
+    noout = CephFlag(id="upgrade.ceph-noout@node1", title="t", host="node1")
+    await noout.run(ctx)
+    assert await noout.done(ctx) and lab.state.ceph_flags == ["noout"]
+    step = _ceph_healthy(poll_interval=0.01)
+    assert not await step.done(ctx)  # noout set (and the first warning)
+    await step.run(ctx)
+    assert lab.state.ceph_flags == [] and "sudo microceph.ceph osd unset noout" in ctx.logs
+    assert any("PG_DEGRADED" in m for m, _ in ctx.progress_messages)
+    assert await step.done(ctx)
+
+
+async def test_ceph_that_stays_degraded_times_out_with_a_hint(tmp_path: Path) -> None:
+    lab = await _installed(tmp_path, faults="ceph.health=fail")
+    ctx = ctx_for(example("single-node"), lab.backends())
+    step = _ceph_healthy(health_timeout=0.05, poll_interval=0.01)
+    with pytest.raises(StepFailed) as e:
+        await step.run(ctx)
+    assert e.value.message.startswith("Ceph is still HEALTH_WARN 0.05 s after node1's refresh")
+    assert "PG_DEGRADED" in e.value.message and not e.value.transient
+    assert e.value.hint is not None and "`sudo microceph.ceph health detail`" in e.value.hint

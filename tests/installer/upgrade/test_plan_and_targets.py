@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from installer.journal import RunRecord
+from installer.steps.k8s import NodesReady
+from installer.steps.snaps import SnapInstall, SnapRefresh
 from installer.upgrade.detect import (
     CephOsd,
     Deployed,
@@ -16,9 +18,14 @@ from installer.upgrade.detect import (
     DeployedUnit,
     matching_release,
 )
-from installer.upgrade.planner import UpgradeOptions, control_plane_order, plan_upgrade
+from installer.upgrade.planner import (
+    UpgradeOptions,
+    control_plane_order,
+    k8s_channel_path,
+    plan_upgrade,
+)
 from installer.upgrade.preflight import check_runs, check_upgrade
-from installer.upgrade.steps import CephHealthy, CharmUpgrade, ComputeScheduling
+from installer.upgrade.steps import CephFlag, CephHealthy, CharmUpgrade, ComputeScheduling
 from installer.upgrade.targets import check_target, diff, format_diff, next_version
 from manifests.answers import Answers
 from manifests.release import Release, load_release
@@ -186,14 +193,22 @@ def test_plan_chains_the_control_plane_then_the_hosts_phase_by_phase() -> None:
     # Machine side after the control plane, in phases: juju, k8s, Ceph, hypervisors.
     last_cp = charms[-1].id
     assert plan["upgrade.snap:juju@node1"].needs == (last_cp,)
-    assert ids.index("upgrade.snap:k8s@node3") < ids.index("upgrade.snap:microceph@node1")
+    assert ids.index("upgrade.charm:k8s/1.32") < ids.index("upgrade.snap:microceph@node1")
     # Kubernetes one node at a time, Ready between two.
-    assert plan["upgrade.k8s-ready@node1"].needs == ("upgrade.snap:k8s@node1",)
-    assert plan["upgrade.snap:k8s@node2"].needs == ("upgrade.k8s-ready@node1",)
-    # Storage one host at a time with Ceph healthy between them.
-    assert plan["upgrade.snap:microceph@node2"].needs == ("upgrade.ceph-healthy@node1",)
+    assert plan["upgrade.k8s-ready/1.31@node1"].needs == ("upgrade.snap:k8s/1.31@node1",)
+    assert plan["upgrade.snap:k8s/1.31@node2"].needs == ("upgrade.k8s-ready/1.31@node1",)
+    # Storage one host at a time: noout set, refresh, Ceph healthy (noout unset) before the next.
+    for before, h in (("upgrade.charm:k8s/1.32", "node1"), ("upgrade.ceph-healthy@node1", "node2"),
+                      ("upgrade.ceph-healthy@node2", "node5")):
+        noout = plan[f"upgrade.ceph-noout@{h}"]
+        assert isinstance(noout, CephFlag)
+        assert (noout.flag, noout.on, noout.host) == ("noout", True, h)
+        assert noout.needs == (before,)
+        assert plan[f"upgrade.snap:microceph@{h}"].needs == (noout.id,)
+        assert plan[f"upgrade.ceph-healthy@{h}"].needs == (f"upgrade.snap:microceph@{h}",)
     ceph = plan["upgrade.ceph-healthy@node5"]
     assert isinstance(ceph, CephHealthy) and ceph.osds == ("/dev/sd5",)
+    assert ceph.unset == ("noout",) and ceph.host == "node5"
     assert plan["upgrade.charm:microceph"].needs == ("upgrade.ceph-healthy@node5",)
     # Four compute hosts, default batch a quarter = 1 at a time.
     assert plan["upgrade.snap:openstack-hypervisor@node3"].needs == (
@@ -201,6 +216,58 @@ def test_plan_chains_the_control_plane_then_the_hosts_phase_by_phase() -> None:
     assert plan["upgrade.charm:openstack-hypervisor"].needs == (
         "upgrade.snap:openstack-hypervisor@node5",)
     assert ids[-1] == "upgrade.charm:sunbeam-machine"
+
+
+def test_kubernetes_moves_one_minor_version_at_a_time() -> None:
+    plan = plan_upgrade(deployed_2024(), R2025, answers())
+    k8s = [s for s in plan.steps if "k8s/" in s.id or "k8s-ready/" in s.id]
+    # 1.30 -> 1.31 on every control host, each followed by every node Ready, then the charm;
+    # only then the same to 1.32: never two minors in one refresh, never two nodes at once.
+    expected = []
+    for minor in ("1.31", "1.32"):
+        for h in ("node1", "node2", "node3"):
+            expected += [f"upgrade.snap:k8s/{minor}@{h}", f"upgrade.k8s-ready/{minor}@{h}"]
+        expected.append(f"upgrade.charm:k8s/{minor}")
+    assert [s.id for s in k8s] == expected
+    for before, after in itertools.pairwise(k8s):
+        assert after.needs == (before.id,)
+    channels = [(s.id, s.channel) for s in k8s if isinstance(s, SnapRefresh | CharmUpgrade)]
+    hosts = ("node1", "node2", "node3")
+    assert channels == [
+        *[(f"upgrade.snap:k8s/1.31@{h}", "1.31-classic/stable") for h in hosts],
+        ("upgrade.charm:k8s/1.31", "1.31/stable"),
+        *[(f"upgrade.snap:k8s/1.32@{h}", "1.32-classic/stable") for h in hosts],
+        ("upgrade.charm:k8s/1.32", "1.32/stable"),
+    ]
+    hop = plan["upgrade.charm:k8s/1.32"]
+    assert isinstance(hop, CharmUpgrade) and hop.from_channel == "1.31/stable"
+    ready = plan["upgrade.k8s-ready/1.32@node2"]
+    assert isinstance(ready, NodesReady) and ready.count == 3
+
+
+def test_a_host_already_on_the_intermediate_minor_skips_that_hop() -> None:
+    d = deployed_2024()
+    snaps = [s.model_copy(update={"channel": "1.31-classic/stable"})
+             if (s.host, s.name) == ("node1", "k8s") else s for s in d.snaps]
+    plan = plan_upgrade(d.model_copy(update={"snaps": snaps}), R2025, answers())
+    assert "upgrade.snap:k8s/1.31@node1" not in plan
+    assert "upgrade.snap:k8s/1.31@node2" in plan and "upgrade.snap:k8s/1.32@node1" in plan
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "path"),
+    [
+        ("1.30-classic/stable", "1.32-classic/stable",
+         [(31, "1.31-classic/stable"), (32, "1.32-classic/stable")]),
+        ("1.31/stable", "1.32/stable", [(32, "1.32/stable")]),
+        ("1.30/stable", "1.31/candidate", [(31, "1.31/candidate")]),
+        ("1.32/stable", "1.32/stable", []),
+        ("latest/edge", "1.32/stable", [(None, "1.32/stable")]),  # no minor to step from
+        ("1.33/stable", "1.32/stable", [(None, "1.32/stable")]),  # down: not stepped
+    ],
+)
+def test_k8s_channel_path(current: str, target: str, path: list[tuple[int | None, str]]) -> None:
+    assert k8s_channel_path(current, target) == path
 
 
 def test_compute_hosts_roll_in_batches() -> None:
@@ -220,6 +287,22 @@ def test_one_at_a_time_disables_each_compute_host_around_its_refresh() -> None:
     assert plan["upgrade.snap:openstack-hypervisor@node4"].needs == (off.id,)
     assert on.needs == ("upgrade.snap:openstack-hypervisor@node4",)
     assert plan["upgrade.compute-disable@node5"].needs == (on.id,)
+    # This cloud predates the openstackclients snap: the first disable installs it first.
+    client = plan["upgrade.install:openstackclients@node1"]
+    assert isinstance(client, SnapInstall) and client.channel == "2025.1/stable"
+    assert client.id in plan["upgrade.compute-disable@node1"].needs
+
+
+def test_one_at_a_time_uses_the_openstack_client_already_there() -> None:
+    d = deployed_2024()
+    d = d.model_copy(update={"snaps": [*d.snaps, DeployedSnap(
+        host="node1", name="openstackclients", channel="2024.1/stable", revision="7")]})
+    plan = plan_upgrade(d, R2025, answers(),
+                        UpgradeOptions(compute_batch=1, disable_scheduling=True))
+    assert not [s for s in plan.ids() if s.startswith("upgrade.install:")]
+    # ...and refreshes it with the other snaps at the end, after the last enable.
+    refresh = plan["upgrade.snap:openstackclients@node1"]
+    assert plan.ids().index(refresh.id) > plan.ids().index("upgrade.compute-enable@node5")
 
 
 def test_a_cloud_already_on_the_target_gets_an_empty_plan() -> None:
