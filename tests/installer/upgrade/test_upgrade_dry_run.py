@@ -4,6 +4,7 @@ kill -9 in the middle and continue."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -91,6 +92,10 @@ class Cloud:
     def lab(self) -> Lab:
         return Lab.open(self.state, time_scale=0)
 
+    def password(self) -> str:
+        """The admin password the install generated (kept 0600 in the state dir)."""
+        return StateDir(self.state).secrets().load_admin_password(None)
+
 
 @pytest.fixture
 def cloud(tmp_path: Path) -> Cloud:
@@ -136,6 +141,17 @@ def test_install_2024_1_then_upgrade_to_2025_1(cloud: Cloud,
     snaps = [i for i, e in enumerate(evs) if isinstance(e, StepStarted)
              and e.step.startswith("upgrade.snap:")]
     assert snaps and min(snaps) > cp_done
+
+    # Kubernetes went through 1.31 on every control host before any went to 1.32; each
+    # storage host was refreshed with noout set and Ceph back to HEALTH_OK before the next.
+    k8s = [f"upgrade.snap:k8s/{m}@{h}" for m in ("1.31", "1.32") for h in ("node1", "node2",
+                                                                           "node3")]
+    assert sorted(k8s, key=started.__getitem__) == k8s
+    ceph = [f"upgrade.{s}@{h}" for h in ("node1", "node2", "node3")
+            for s in ("ceph-noout", "snap:microceph", "ceph-healthy")]
+    order = _order(evs, *ceph)
+    assert order == sorted(order)
+    assert cloud.lab().state.ceph_flags == []
 
     after = cloud.show(capsys)
     assert_everything_on_target(after)
@@ -225,10 +241,61 @@ def test_failed_charm_refresh_names_the_application_and_the_way_back(
     assert "upgrade.charm:placement-k8s" not in started  # the upgrade stopped at glance
 
 
-def test_one_at_a_time_is_refused_in_the_lab(cloud: Cloud,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    assert cloud.upgrade("--one-at-a-time") == 2
-    assert "--compute-batch 1" in capsys.readouterr().err
+def _order(evs: list[Any], *steps: str) -> list[int]:
+    """Indexes of each step's StepStarted and StepFinished, in the order given."""
+    out: list[int] = []
+    for step in steps:
+        out += [next(i for i, e in enumerate(evs) if isinstance(e, kind) and e.step == step)
+                for kind in (StepStarted, StepFinished)]
+    return out
+
+
+def test_one_at_a_time_disables_each_compute_host_while_it_is_refreshed(
+        cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
+    fault = "snap.refresh:openstack-hypervisor@node2=fail"
+    assert cloud.upgrade("--one-at-a-time", "--faults", fault) == 3
+    # node1 went disable -> refresh -> enable, one step after the other.
+    evs = cloud.events()
+    order = _order(evs, "upgrade.compute-disable@node1", "upgrade.snap:openstack-hypervisor@node1",
+                   "upgrade.compute-enable@node1", "upgrade.compute-disable@node2")
+    assert order == sorted(order)
+    # The run stopped at node2's refresh: node2 stays out of scheduling, with the reason, and
+    # the lab's `openstack compute service list` says so; node1 is back, node3 untouched.
+    lab = cloud.lab()
+    assert lab.state.compute_disabled == {"node2": "sunbeam-install upgrade"}
+    lines: list[str] = []
+    hosts = lab.backends().hosts
+    env = {"OS_PASSWORD": cloud.password()}
+    listing = asyncio.run(hosts.run(
+        "node1", ["openstack", "compute", "service", "list", "--service", "nova-compute",
+                  "-f", "value", "-c", "Host", "-c", "Status"], log=lines.append,
+        secret_env=env))
+    assert listing.returncode == 0
+    assert lines == ["node1 enabled", "node2 disabled", "node3 enabled"]
+
+    # Continued without the fault (the stored options keep one at a time): node2 enabled again.
+    assert cloud.upgrade(events="continue.jsonl") == 0
+    started = {e.step for e in cloud.events("continue.jsonl") if isinstance(e, StepStarted)}
+    assert {"upgrade.compute-enable@node2", "upgrade.compute-disable@node3"} <= started
+    assert "upgrade.compute-disable@node2" not in started  # finished before: not redone
+    assert cloud.lab().state.compute_disabled == {}
+    assert_everything_on_target(cloud.show(capsys))
+
+
+def test_ceph_that_stays_degraded_stops_the_upgrade_at_that_storage_host(
+        cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cloud.upgrade("--faults", "ceph.health=fail") == 3
+    report = capsys.readouterr().out
+    assert "upgrade.ceph-healthy@node1" in report
+    assert "Ceph is still HEALTH_WARN" in report and "PG_DEGRADED" in report
+    assert "microceph.ceph health detail" in report  # the hint
+    hosts = cloud.lab().state.hosts
+    assert hosts["node1"].snaps["microceph"].channel == "squid/stable"
+    assert hosts["node2"].snaps["microceph"].channel == "reef/stable"  # not started
+    assert cloud.lab().state.ceph_flags == []  # noout was unset before waiting for health
+
+    assert cloud.upgrade(events="continue.jsonl") == 0
+    assert_everything_on_target(cloud.show(capsys))
 
 
 def test_without_to_the_wizard_is_said_to_be_unavailable(
