@@ -1,7 +1,8 @@
-"""Benchmark: `validate` of a generated 1,000-host answers file (target well under 1 s).
+"""Benchmark: `validate` and `plan` of a generated 1,000-host answers file (target <= 1 s).
 
-Runs the loader in-process (parse + schema + static rules), best of 5, and the whole
-`sunbeam-install validate` command in a subprocess (interpreter start-up included)."""
+Runs the loader (parse + schema + static rules) and the planner in-process, best of 5, and the
+whole `sunbeam-install validate` and `sunbeam-install plan --json` commands in a subprocess
+(interpreter start-up included)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answers_gen import generate
 
+from installer.planner import plan
 from manifests.loader import load_answers_file
+from manifests.release import load_release
 
 
 def main() -> None:
@@ -29,17 +32,31 @@ def main() -> None:
             loaded = load_answers_file(path)
             times.append(time.perf_counter() - t0)
         assert len(loaded.answers.hosts) == n
+        release = load_release(loaded.answers.release)
+        plans = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            steps = len(plan(loaded.answers, release))
+            plans.append(time.perf_counter() - t0)
         walls = []
+        plan_walls = []
         for _ in range(3):
             t0 = time.perf_counter()
             subprocess.run([sys.executable, "-m", "installer", "validate", str(path)],
                            check=True, capture_output=True)
             walls.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "installer", "plan", "--json", str(path)],
+                           check=True, capture_output=True)
+            plan_walls.append(time.perf_counter() - t0)
         size = path.stat().st_size
     best = min(times) * 1000
     print(f"validate {n} hosts ({size / 1024:.0f} KiB): in-process best {best:.0f} ms, "
           f"median {statistics.median(times) * 1000:.0f} ms; whole command "
           f"(with interpreter start) best {min(walls) * 1000:.0f} ms")
+    print(f"plan {n} hosts ({steps} steps): in-process best {min(plans) * 1000:.0f} ms; "
+          f"validate + plan in-process {(min(times) + min(plans)) * 1000:.0f} ms; "
+          f"`plan --json` command best {min(plan_walls) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
