@@ -211,6 +211,164 @@ class Draft:
         )
 
 
+# --------------------------------------------------------------------------------------------
+# Partial answers files: `--answers FILE --tui` prefills what is there and says what is not.
+
+# The wizard screen each part of the answers file is asked on (by its first path elements).
+_SCREEN_OF: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("hosts", "*", "roles"), "roles"),
+    (("hosts", "*", "osd_devices"), "storage"),
+    (("hosts", "*", "external_nic"), "network"),
+    (("hosts",), "hosts"),
+    (("network",), "network"),
+    (("release",), "options"),
+    (("proxy",), "options"),
+    (("features",), "options"),
+)
+
+
+def screen_of(path: str | None) -> str:
+    """The screen where a problem at answers path `path` (e.g. hosts[1].roles) belongs."""
+    parts = tuple(p for p in re.split(r"[.\[\]]+", path or "") if p)
+    for prefix, screen in _SCREEN_OF:
+        if len(parts) >= len(prefix) and all(
+            want == "*" or want == got for want, got in zip(prefix, parts, strict=False)
+        ):
+            return screen
+    return "review"
+
+
+def partial_draft(data: Any) -> tuple[Draft, list[Notice]]:
+    """A Draft from an answers file that may be partial or partly wrong, and its problems.
+
+    Every value that passes its own field's check goes into the draft; every one that does
+    not (and every missing required section) becomes an error Notice whose `path` says where
+    it belongs, so the screen that asks for it can show it. Nothing is silently dropped."""
+    draft = Draft()
+    problems: list[Notice] = []
+
+    def bad(path: str, message: str) -> None:
+        problems.append(Notice("error", _sentence(message), code="prefill", path=path))
+
+    if not isinstance(data, dict):
+        bad("", "The answers file is not a mapping of sections (version, hosts, network, ...).")
+        return draft, problems
+    known = {"version", "release", "deployment", "hosts", "network", "proxy", "identity",
+             "features", "software"}
+    for key in data:
+        if key not in known:
+            bad(str(key), f"Unknown section {key!r}; the sections are {', '.join(sorted(known))}.")
+    if data.get("version", 1) != 1:
+        bad("version", f"Version {data.get('version')!r} is not supported; write version: 1.")
+    release = data.get("release")
+    if release is not None:
+        if isinstance(release, str):
+            draft.release = release
+        else:
+            bad("release", f"Release {release!r} must be quoted text such as \"2025.1\".")
+    deployment = data.get("deployment") or {}
+    if isinstance(deployment, dict):
+        draft.deployment_name = str(deployment.get("name", draft.deployment_name))
+        draft.region = str(deployment.get("region", draft.region))
+    _partial_hosts(data.get("hosts"), draft, bad)
+    _partial_network(data.get("network"), draft, bad)
+    proxy = data.get("proxy") or {}
+    if isinstance(proxy, dict):
+        for key, attr in (("http", "proxy_http"), ("https", "proxy_https"),
+                          ("no_proxy", "no_proxy")):
+            value = proxy.get(key)
+            if value is None:
+                continue
+            message = check_field(f"proxy.{key}", str(value), required=False)
+            if message:
+                bad(f"proxy.{key}", message)
+            setattr(draft, attr, str(value))  # kept, so the operator edits it, not retypes it
+    features = data.get("features") or []
+    if isinstance(features, list):
+        draft.features = [str(f) for f in features]
+    identity = data.get("identity") or {}
+    if isinstance(identity, dict) and isinstance(identity.get("admin_password_file"), str):
+        draft.admin_password_file = identity["admin_password_file"]
+    software = data.get("software") or {}
+    if isinstance(software, dict):
+        draft.software = software
+    return draft, problems
+
+
+def _partial_hosts(raw: Any, draft: Draft, bad: Callable[[str, str], None]) -> None:
+    if raw is None:
+        bad("hosts", "No hosts are given; add them on the Hosts screen.")
+        return
+    if not isinstance(raw, list):
+        bad("hosts", "Hosts must be a list of hosts, each with a name and roles.")
+        return
+    for i, h in enumerate(raw):
+        where = f"hosts[{i}]"
+        if not isinstance(h, dict) or not isinstance(h.get("name"), str):
+            bad(where, f"Host {i + 1} has no name; it is left out.")
+            continue
+        name = h["name"]
+        address = h.get("address")
+        if address is not None and check_address_list("Address", str(address)):
+            bad(f"{where}.address", f"Host {name}: address {address!r} is not an IP address; "
+                "it is left out (add the host again as user@address).")
+            address = None
+        roles = h.get("roles") or []
+        roles = roles if isinstance(roles, list) else []
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            bad(f"{where}.roles", f"Host {name}: unknown role{'s' * (len(unknown) > 1)} "
+                f"{', '.join(map(str, unknown))}; roles are control, compute and storage.")
+        devices = h.get("osd_devices") or []
+        draft.hosts.append(HostDraft(
+            name=name,
+            address=str(address) if address is not None else None,
+            ssh_user=str(h["ssh_user"]) if h.get("ssh_user") else None,
+            roles=[r for r in ROLES if r in roles],
+            osd_devices=[str(d) for d in devices] if isinstance(devices, list) else [],
+            external_nic=str(h["external_nic"]) if h.get("external_nic") else None,
+        ))
+
+
+def _partial_network(raw: Any, draft: Draft, bad: Callable[[str, str], None]) -> None:
+    if raw is None:
+        bad("network", "No network section is given; fill it in on the Network screen.")
+        return
+    if not isinstance(raw, dict):
+        bad("network", "Network must be a section with management_cidr and loadbalancer_range.")
+        return
+    for key, attr in (("management_cidr", "management_cidr"),
+                      ("loadbalancer_range", "loadbalancer_range")):
+        value = raw.get(key)
+        if value is None:
+            bad(f"network.{key}", f"network.{key} is not given; fill it in.")
+            continue
+        message = check_field(f"network.{key}", str(value))
+        if message:
+            bad(f"network.{key}", message)
+        setattr(draft, attr, str(value))
+    dns = raw.get("dns_servers") or []
+    if isinstance(dns, list):
+        draft.dns_servers = ", ".join(str(a) for a in dns)
+        message = check_address_list("DNS servers", draft.dns_servers)
+        if message:
+            bad("network.dns_servers", message)
+    ext = raw.get("external")
+    if isinstance(ext, dict):
+        draft.external_enabled = True
+        for key, attr in (("cidr", "external_cidr"), ("gateway", "external_gateway"),
+                          ("allocation_range", "external_range"), ("vlan", "external_vlan")):
+            value = ext.get(key)
+            if value is None:
+                if key != "vlan":
+                    bad(f"network.external.{key}", f"network.external.{key} is not given.")
+                continue
+            message = check_field(f"external.{key}", str(value), required=key != "vlan")
+            if message:
+                bad(f"network.external.{key}", message)
+            setattr(draft, attr, str(value))
+
+
 def split_list(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"[,\s]+", text) if p.strip()]
 
@@ -521,6 +679,8 @@ class Session:
         self.hosts: dict[str, ProbedHost] = {}  # by target, in the order added
         self.draft = Draft.from_answers(prefill) if prefill else Draft()
         self.prefilled = prefill is not None
+        # Problems of a partial --answers file, shown on the screen each belongs to.
+        self.prefill_problems: list[Notice] = []
         self.accepted_warnings = False
         self.log_path: str | None = None
         self.last_outcome: str | None = None
@@ -543,6 +703,14 @@ class Session:
             parallel=getattr(args, "parallel", None),
             accept_new_host_keys=bool(getattr(args, "accept_new_host_keys", False)),
         )
+
+    def prefill_partial(self, data: Any) -> None:
+        """Prefill from a partial answers file (parsed YAML); its problems go to their screens."""
+        self.draft, self.prefill_problems = partial_draft(data)
+        self.prefilled = True
+
+    def problems_for(self, screen: str) -> list[Notice]:
+        return [n for n in self.prefill_problems if screen_of(n.path) == screen]
 
     # -- hosts -------------------------------------------------------------------------------
 
@@ -748,6 +916,18 @@ class Session:
         self.last_outcome = outcome
         return outcome
 
+    def steps_per_host(self) -> dict[str, int]:
+        """How many steps of the install's plan run on each host (None host: "cluster")."""
+        from installer.planner import plan
+        from manifests.release import load_release
+
+        answers = self.answers()
+        return _count_hosts(plan(answers, load_release(answers.release)).steps)
+
+    async def run_to(self, on_event: Callable[[Event], None]) -> str:
+        """The run of this session (the install), as the Progress screen starts any run."""
+        return await self.install_to(on_event)
+
     def credentials_file(self) -> Path:
         """Where the admin password is: the answers' file, else the generated one (0600)."""
         if self.draft.admin_password_file:
@@ -784,6 +964,17 @@ async def _install_events(session: Session) -> AsyncIterator[Event]:
 
 # --------------------------------------------------------------------------------------------
 # Helpers.
+
+
+CLUSTER = "cluster"  # the Progress screen's row for steps that run on no single host
+
+
+def _count_hosts(steps: Iterable[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for step in steps:
+        host = step.host or CLUSTER
+        counts[host] = counts.get(host, 0) + 1
+    return counts
 
 
 def management_address(facts: HostFacts) -> str | None:

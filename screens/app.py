@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -15,6 +15,7 @@ from textual.screen import Screen
 from installer.session import Session
 
 if TYPE_CHECKING:
+    from installer.events import Event
     from manifests.answers import Answers
 
 # The wizard's order; Back and Next walk it. Progress and Done come after Review's Install.
@@ -67,8 +68,21 @@ def _screen_factory(name: str) -> Callable[[], Screen[None]]:
     return make
 
 
-class InstallerApp(App[int]):
-    """The guided install. Returns the exit code (0 done, 3 failed, 130 quit while running)."""
+class RunSession(Protocol):
+    """What the Progress and Done screens need of a run, install or upgrade alike."""
+
+    dry_run: bool
+    log_path: str | None
+    last_outcome: str | None
+
+    async def run_to(self, on_event: Callable[[Event], None]) -> str: ...
+
+    def steps_per_host(self) -> dict[str, int]: ...
+
+
+class WizardApp(App[int]):
+    """A guided flow of screens (install or upgrade). Returns the exit code (0 done, 3 failed,
+    130 quit while running)."""
 
     CSS_PATH = "installer.tcss"
     TITLE = "sunbeam-install"
@@ -76,35 +90,47 @@ class InstallerApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+    ORDER: ClassVar[tuple[str, ...]] = ORDER
+    RUN_NOUN: ClassVar[str] = "install"  # what Progress and the quit dialog call the run
 
-    def __init__(self, session: Session, *, start: str = "welcome", linux_console: bool = False,
+    def __init__(self, *, start: str, linux_console: bool = False,
                  ansi_color: bool | None = None) -> None:
         super().__init__(ansi_color=ansi_color if ansi_color is not None else linux_console)
-        self.session = session
         self.start = start
         self.linux_console = linux_console
-        self.running = False  # an install is under way (quitting then means "interrupted")
+        self.running = False  # a run is under way (quitting then means "interrupted")
         self.current = start
+
+    @property
+    def run_session(self) -> RunSession:
+        raise NotImplementedError
+
+    @property
+    def dry_run(self) -> bool:
+        return self.run_session.dry_run
+
+    def make_screen(self, name: str) -> Screen[None]:
+        return _screen_factory(name)()
 
     def on_mount(self) -> None:
         if self.linux_console:
             # The Linux console has 8/16 colours only: the ANSI theme keeps text readable.
             self.theme = "ansi-dark"
-        self.push_screen(_screen_factory(self.start)())
+        self.push_screen(self.make_screen(self.start))
 
     def goto(self, name: str) -> None:
         self.current = name
-        self.switch_screen(_screen_factory(name)())
+        self.switch_screen(self.make_screen(name))
 
     def next_screen(self, current: str) -> None:
-        i = ORDER.index(current)
-        if i + 1 < len(ORDER):
-            self.goto(ORDER[i + 1])
+        i = self.ORDER.index(current)
+        if i + 1 < len(self.ORDER):
+            self.goto(self.ORDER[i + 1])
 
     def previous_screen(self, current: str) -> None:
-        i = ORDER.index(current)
+        i = self.ORDER.index(current)
         if i > 0:
-            self.goto(ORDER[i - 1])
+            self.goto(self.ORDER[i - 1])
 
     async def action_quit(self) -> None:
         from screens.dialogs import ConfirmQuit
@@ -117,9 +143,22 @@ class InstallerApp(App[int]):
                 if self.running:
                     self.exit(130)
                 else:
-                    self.exit(3 if self.session.last_outcome == "failed" else 0)
+                    self.exit(3 if self.run_session.last_outcome == "failed" else 0)
 
-        self.push_screen(ConfirmQuit(self.running), decided)
+        self.push_screen(ConfirmQuit(self.running, self.RUN_NOUN), decided)
+
+
+class InstallerApp(WizardApp):
+    """The guided install."""
+
+    def __init__(self, session: Session, *, start: str = "welcome", linux_console: bool = False,
+                 ansi_color: bool | None = None) -> None:
+        super().__init__(start=start, linux_console=linux_console, ansi_color=ansi_color)
+        self.session = session
+
+    @property
+    def run_session(self) -> RunSession:
+        return self.session
 
 
 def create_app(
@@ -146,16 +185,26 @@ def run_tui(args: argparse.Namespace) -> int:
     from installer.exits import Exit
 
     prefill = None
+    partial: object = None
     answers_path = getattr(args, "answers", None)
     if answers_path:
         from manifests.loader import AnswersError, load_answers
 
         try:
             prefill = load_answers(answers_path)
-        except AnswersError as e:
-            print(f"sunbeam-install: {e}", file=sys.stderr)
+        except AnswersError:
+            # A partial file (only hosts and network, say) still prefills what it has; what
+            # is missing or wrong is shown on the screen that asks for it.
+            partial = _read_yaml(answers_path)
+            if partial is None:
+                return int(Exit.INVALID)
+        except OSError as e:
+            print(f"sunbeam-install: cannot read the answers file {answers_path!r} "
+                  f"({e.strerror}); check the path.", file=sys.stderr)
             return int(Exit.INVALID)
     session = Session.from_args(args, prefill=prefill)
+    if partial is not None:
+        session.prefill_partial(partial)
     app = create_app(session, prefill=prefill)
     code = app.run()
     if session.saved_answers:
@@ -163,3 +212,23 @@ def run_tui(args: argparse.Namespace) -> int:
     if session.log_path:
         print(f"Log: {session.log_path}")
     return int(code if code is not None else 0)
+
+
+def _read_yaml(path: str) -> object:
+    """The file's YAML for a partial prefill; None (after saying why) when it is not YAML."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except OSError as e:
+        print(f"sunbeam-install: cannot read the answers file {path!r} ({e.strerror}); "
+              "check the path.", file=sys.stderr)
+        return None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        print(f"sunbeam-install: {path}{where}: not valid YAML ({getattr(e, 'problem', e)}); "
+              "fix the file or start without --answers.", file=sys.stderr)
+        return None
+    return {} if data is None else data

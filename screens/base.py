@@ -12,7 +12,8 @@ from textual.widgets import Button, Footer, Static
 
 if TYPE_CHECKING:
     from installer.session import Session
-    from screens.app import InstallerApp
+    from installer.upgrade_session import UpgradeSession
+    from screens.app import WizardApp
 
 
 class WizardScreen(Screen[None]):
@@ -21,6 +22,8 @@ class WizardScreen(Screen[None]):
     TITLE_TEXT: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
     NAME: ClassVar[str] = ""
+    # F1 on a widget whose id (or an ancestor's) is here explains that widget: (name, text).
+    WIDGET_HELP: ClassVar[dict[str, tuple[str, str]]] = {}
     SHOW_BACK: ClassVar[bool] = True
     NEXT_LABEL: ClassVar[str] = "Next"
 
@@ -31,21 +34,35 @@ class WizardScreen(Screen[None]):
         Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
-    @property
-    def wizard(self) -> InstallerApp:
-        from screens.app import InstallerApp
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # No "esc Back" in the footer where there is nothing to go back to (Welcome, Done).
+        return self.SHOW_BACK or action != "back"
 
-        assert isinstance(self.app, InstallerApp)
+    @property
+    def wizard(self) -> WizardApp:
+        from screens.app import WizardApp
+
+        assert isinstance(self.app, WizardApp)
         return self.app
 
     @property
     def session(self) -> Session:
-        return self.wizard.session
+        """The install session (install screens only; the upgrade screens have their own)."""
+        from screens.app import InstallerApp
+
+        assert isinstance(self.app, InstallerApp)
+        return self.app.session
 
     def compose(self) -> ComposeResult:
-        badge = "  [reverse] DRY RUN [/reverse]" if self.wizard.session.dry_run else ""
+        badge = "  [reverse] DRY RUN [/reverse]" if self.wizard.dry_run else ""
         yield Static(f"[b]{self.TITLE_TEXT}[/b]{badge}", id="title", markup=True)
         yield from self.body()
+        notes = self.prefill_notes()
+        if notes:
+            from rich.markup import escape
+
+            yield Static("[b]From the answers file:[/b] " + escape(" ".join(notes)),
+                         id="prefill-notes", markup=True)
         with Horizontal(id="nav"):
             if self.SHOW_BACK:
                 yield Button("Back", id="back", compact=True)
@@ -55,6 +72,14 @@ class WizardScreen(Screen[None]):
 
     def body(self) -> ComposeResult:
         yield from ()
+
+    def prefill_notes(self) -> list[str]:
+        """What a partial --answers file got wrong or left out that this screen asks for."""
+        from screens.app import InstallerApp
+
+        if not isinstance(self.app, InstallerApp) or not self.NAME:
+            return []
+        return [n.message for n in self.app.session.problems_for(self.NAME)]
 
     def store(self) -> None:
         """Write what the screen shows into the session's draft."""
@@ -89,7 +114,34 @@ class WizardScreen(Screen[None]):
         self.store()
         self.wizard.previous_screen(self.NAME)
 
+    def focused_help(self) -> tuple[str, str] | None:
+        """(name, text) of the help for the focused widget, or None for the screen's help."""
+        node = self.focused
+        while node is not None and node is not self:
+            if node.id and node.id in self.WIDGET_HELP:
+                return self.WIDGET_HELP[node.id]
+            node = node.parent  # type: ignore[assignment]
+        return None
+
     def action_help(self) -> None:
         from screens.dialogs import HelpDialog
 
-        self.app.push_screen(HelpDialog(self.TITLE_TEXT, self.HELP))
+        widget = self.focused_help()
+        if widget is None:
+            self.app.push_screen(HelpDialog(self.TITLE_TEXT, self.HELP))
+            return
+        name, text = widget
+        self.app.push_screen(HelpDialog(
+            f"{self.TITLE_TEXT}: {name}",
+            f"{text}\n\n(F1 away from this field shows the help of the whole screen.)"))
+
+
+class UpgradeWizardScreen(WizardScreen):
+    """One step of the guided upgrade: talks to the app's UpgradeSession."""
+
+    @property
+    def upgrade(self) -> UpgradeSession:
+        from screens.upgrade_app import UpgradeApp
+
+        assert isinstance(self.app, UpgradeApp)
+        return self.app.upgrade

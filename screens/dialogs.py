@@ -42,13 +42,14 @@ class ConfirmQuit(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Stay"),
     ]
 
-    def __init__(self, running: bool) -> None:
+    def __init__(self, running: bool, noun: str = "install") -> None:
         super().__init__()
         self.running = running
+        self.noun = noun
 
     def compose(self) -> ComposeResult:
         if self.running:
-            text = ("Quit while the install runs? Running steps are stopped; "
+            text = (f"Quit while the {self.noun} runs? Running steps are stopped; "
                     "`sunbeam-install resume` continues later.")
         else:
             text = "Quit the installer? Nothing has been changed on any host."

@@ -53,6 +53,14 @@ This machine is probed at once. Add each other host as user@address (an SSH user
 passwordless sudo, and the host's management address), then Enter or Add. Hosts are probed in
 the background and fill their row when their facts arrive; a failed probe shows its reason.
 In the table: r retries the selected host's probe, Delete removes it."""
+    WIDGET_HELP: ClassVar[dict[str, tuple[str, str]]] = {
+        "target": ("Add a host", "Type user@address (e.g. ubuntu@10.20.0.12): an SSH user with "
+                   "passwordless sudo and the host's management address. Enter probes it in "
+                   "the background; its row fills in when its facts arrive."),
+        "hosts": ("Hosts table", "One row per host: CPU threads and whether KVM works, RAM, the "
+                  "disks Ceph could take, physical NICs, and the probe's status. Up/Down move; "
+                  "r retries a failed probe; Delete removes the host (this machine stays)."),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "retry", "Retry", show=False),
         Binding("delete", "remove", "Remove", show=False),

@@ -9,6 +9,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from installer.session import Notice, PlanSummary, ProbedHost
+    from installer.upgrade_session import UpgradeSummary
 
 
 @dataclass
@@ -32,4 +33,20 @@ class RunEnded(Message):
     """The install finished (done / failed / interrupted), or could not start (`error`)."""
 
     outcome: str
+    error: str | None = None
+
+
+@dataclass
+class UpgradeDetected(Message):
+    """Reading what is deployed ended; `error` says why it could not be read."""
+
+    error: str | None = None
+
+
+@dataclass
+class UpgradeChecked(Message):
+    """The upgrade preflight and the plan summary are ready (or `error` says why not)."""
+
+    notices: list[Notice]
+    summary: UpgradeSummary | None
     error: str | None = None

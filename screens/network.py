@@ -40,6 +40,32 @@ endpoints. DNS servers: comma-separated, optional.
 External network (optional): the provider network for floating IPs, with its gateway, the range
 handed to instances and an optional VLAN. Then, in the table, pick each compute host's NIC
 cabled to it (Space selects; the management NIC is marked and best avoided)."""
+    WIDGET_HELP: ClassVar[dict[str, tuple[str, str]]] = {
+        "management-cidr": ("Management CIDR", "The network the hosts' management addresses are "
+                            "in, in CIDR notation such as 10.20.0.0/24. Filled in from this "
+                            "host's default-route NIC; every host's address must be inside it."),
+        "lb-range": ("Load-balancer range", "START-END, e.g. 10.20.0.200-10.20.0.220: free "
+                     "addresses inside the management CIDR that Kubernetes hands to the "
+                     "OpenStack API endpoints (the first one is the dashboard). It must not "
+                     "hold any host's address; about 20 addresses are enough."),
+        "dns": ("DNS servers", "Upstream DNS servers for the cloud, comma-separated IP "
+                "addresses (e.g. 10.20.0.1, 1.1.1.1). Leave it empty to use the hosts' own."),
+        "external": ("External network", "Tick it to give instances floating IPs on a provider "
+                     "network cabled to the compute hosts; leave it off for a cloud whose "
+                     "instances are reached only from inside."),
+        "external-cidr": ("External CIDR", "The provider network in CIDR notation, e.g. "
+                          "172.16.2.0/24; not the management network."),
+        "external-gateway": ("External gateway", "The router of the external network, inside "
+                             "its CIDR and outside the allocation range, e.g. 172.16.2.1."),
+        "external-range": ("Allocation range", "START-END inside the external CIDR: the "
+                           "floating IPs OpenStack hands out, e.g. 172.16.2.100-172.16.2.200."),
+        "external-vlan": ("VLAN", "The 802.1Q tag of the external network (1-4094), or empty "
+                          "when the NIC carries it untagged."),
+        "nics": ("External NIC table", "One row per NIC of each compute host: link state, speed "
+                 "and addresses. Space (or Enter) picks the NIC cabled to the external network "
+                 "for that host; picking it again clears it. * marks the management NIC: using "
+                 "it for the external network takes its addresses away."),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "pick_nic", "Pick NIC", show=False)]
 
     def body(self) -> ComposeResult:

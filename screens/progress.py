@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -51,6 +52,26 @@ class StepRow:
     log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES_PER_STEP))
 
 
+@dataclass
+class HostRow:
+    """One host's share of the run, for the per-host table."""
+
+    name: str
+    total: int | None = None  # from the plan; None until known
+    done: int = 0
+    running: list[str] = field(default_factory=list)
+    failed: str | None = None
+
+    def cells(self) -> tuple[Text | str, ...]:
+        total = "?" if self.total is None else str(self.total)
+        # The host has its own column: the step ids lose their "@host" here.
+        current = self.running[-1].split("@")[0] if self.running else (
+            "" if self.failed else "-")
+        failed = Text((self.failed or "").split("@")[0], style="bold red")
+        style = "green" if self.total and self.done >= self.total else ""
+        return (self.name, Text(f"{self.done}/{total}", style=style), current, failed)
+
+
 class ProgressScreen(WizardScreen):
     NAME = "progress"
     TITLE_TEXT = "Installing"
@@ -59,6 +80,8 @@ class ProgressScreen(WizardScreen):
     HELP = """\
 The install runs: the bar shows finished steps out of the plan, the table each step's status
 (Up/Down select a step; the log pane then follows it; f follows the latest step again).
+Below it, one row per host: steps done of its total, the step running there, the step that
+failed there (Tab moves between the two tables; both scroll with 100+ hosts).
 If a step fails, its error and a hint appear: fix the cause, then r resumes (finished steps
 are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues it later."""
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -87,15 +110,22 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.started_at = time.monotonic()
         self.events_seen = 0
         self._user_moved = False
+        self.hosts: dict[str, HostRow] = {}
+        self.new_hosts: list[str] = []
+        self.dirty_hosts: set[str] = set()
+        self.newly_failed_hosts: list[str] = []
 
     def compose(self) -> ComposeResult:
-        badge = "  [reverse] DRY RUN [/reverse]" if self.session.dry_run else ""
-        yield Static(f"[b]{self.TITLE_TEXT}[/b]{badge}", id="title", markup=True)
+        badge = "  [reverse] DRY RUN [/reverse]" if self.wizard.dry_run else ""
+        title = "Upgrading" if self.wizard.RUN_NOUN == "upgrade" else self.TITLE_TEXT
+        yield Static(f"[b]{title}[/b]{badge}", id="title", markup=True)
         with Horizontal(id="overall"):
             yield ProgressBar(total=None, show_eta=True, id="bar")
             yield Static("", id="counts")
         steps: DataTable[Text | str] = DataTable(id="steps", cursor_type="row")
         yield steps
+        hosts: DataTable[Text | str] = DataTable(id="host-progress", cursor_type="row")
+        yield hosts
         yield Static("", id="failure")
         yield Log(id="log", max_lines=LOG_LINES_PER_STEP, auto_scroll=True)
         yield Footer()
@@ -106,6 +136,11 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         table.add_column("Host", key="host", width=10)
         table.add_column("Status", key="status", width=8)
         table.add_column("Message", key="message")
+        hosts = self.query_one("#host-progress", DataTable)
+        hosts.add_column("Host", key="host", width=12)
+        hosts.add_column("Done", key="done", width=8)
+        hosts.add_column("Running now", key="current", width=26)
+        hosts.add_column("Failed", key="failed")
         self.query_one("#failure").display = False
         self.set_interval(FLUSH_SECONDS, self.flush)
         table.focus()
@@ -121,8 +156,15 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.run_worker(self._run(), group="install", exclusive=True, exit_on_error=False)
 
     async def _run(self) -> None:
+        import asyncio
+
         try:
-            outcome = await self.session.install_to(self.feed)
+            totals = await asyncio.to_thread(self.wizard.run_session.steps_per_host)
+        except Exception:  # the totals are a nicety ("?" then); the run reports real problems
+            totals = {}
+        self.set_totals(totals)
+        try:
+            outcome = await self.wizard.run_session.run_to(self.feed)
         except SessionError as e:
             self.post_message(RunEnded("failed", str(e)))
             return
@@ -133,11 +175,13 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.flush()
         self.outcome = message.outcome
         if message.error:
-            self._show_failure(f"[b]The install could not start:[/b] {message.error}")
+            self._show_failure(f"[b]The {self.wizard.RUN_NOUN} could not start:[/b] "
+                               f"{escape(message.error)}")
         elif message.outcome == "done":
             self.wizard.goto("done")
         elif not self.failed:
-            self._show_failure(f"The install ended: {message.outcome}. r resumes it.")
+            self._show_failure(f"The {self.wizard.RUN_NOUN} ended: {message.outcome}. "
+                               "r resumes it.")
 
     def action_resume(self) -> None:
         if self.wizard.running:
@@ -146,6 +190,22 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.start()
 
     # -- events in ----------------------------------------------------------------------------
+
+    def set_totals(self, totals: dict[str, int]) -> None:
+        """Each host's number of steps in the plan, in the plan's order of hosts."""
+        for name, total in totals.items():
+            self._host(name).total = total
+
+    def _host(self, name: str | None) -> HostRow:
+        from installer.session import CLUSTER
+
+        key = name or CLUSTER
+        row = self.hosts.get(key)
+        if row is None:
+            row = self.hosts[key] = HostRow(key)
+            self.new_hosts.append(key)
+        self.dirty_hosts.add(key)
+        return row
 
     def feed(self, event: Event) -> None:
         """Record one event; cheap and widget-free so any rate of events is fine."""
@@ -170,6 +230,8 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
                 row = self.rows[event.step] = StepRow(event.step, event.title, event.host)
                 self.order.append(event.step)
                 self.new_rows.append(event.step)
+            if row.status != "running" or event.step not in self._host(row.host).running:
+                self._host(row.host).running.append(event.step)
             row.status, row.message = "running", (
                 f"attempt {event.attempt}" if event.attempt > 1 else "")
             self.latest = event.step
@@ -187,8 +249,16 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
                 if not row.log or row.log[-1] != line:
                     row.log.append(line)
             self.finished += 1
+            host = self._host(row.host)
+            if event.step in host.running:
+                host.running.remove(event.step)
             if event.outcome == "failed":
                 self.failed.append(event.step)
+                if host.failed is None:
+                    self.newly_failed_hosts.append(host.name)
+                host.failed = host.failed or event.step
+            else:
+                host.done += 1
             self.dirty.add(event.step)
             return
         if isinstance(event, PlanStarted):
@@ -215,6 +285,7 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
                 if column in ("status", "message"):
                     table.update_cell(step, column, value)
         self.dirty.clear()
+        self._flush_hosts()
         self._flush_log()
         if self.total:
             bar = self.query_one("#bar", ProgressBar)
@@ -228,6 +299,23 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.query_one("#counts", Static).update(counts)
         if self.failed and not self.wizard.running:
             self._show_step_failure(self.failed[0])
+
+    def _flush_hosts(self) -> None:
+        table = self.query_one("#host-progress", DataTable)
+        for name in self.new_hosts:
+            table.add_row(*self.hosts[name].cells(), key=name)
+        fresh = set(self.new_hosts)
+        self.new_hosts.clear()
+        for name in self.dirty_hosts - fresh:
+            for column, value in zip(("host", "done", "current", "failed"),
+                                     self.hosts[name].cells(), strict=True):
+                if column != "host":
+                    table.update_cell(name, column, value)
+        self.dirty_hosts.clear()
+        if self.newly_failed_hosts:
+            # With 100+ hosts the failed one must not hide below the fold: show it.
+            table.move_cursor(row=table.get_row_index(self.newly_failed_hosts[0]))
+            self.newly_failed_hosts.clear()
 
     def _flush_log(self) -> None:
         log = self.query_one("#log", Log)
@@ -251,8 +339,6 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
                 message.splitlines()[0] if message else "")
 
     def _show_step_failure(self, step: str) -> None:
-        from rich.markup import escape
-
         r = self.rows[step]
         hint = f"\n[b]Hint:[/b] {escape(r.hint)}" if r.hint else ""
         self._show_failure(f"[b red]Failed:[/b red] {escape(r.id)}: {escape(r.error or '')}{hint}"
@@ -271,7 +357,8 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
             self._user_moved = True
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self._user_moved:
+        # Only the step table selects what the log follows; the host table's rows are hosts.
+        if self._user_moved and event.data_table.id == "steps":
             self.selected = str(event.row_key.value)
 
     def action_follow(self) -> None:

@@ -28,6 +28,12 @@ gives disks to Ceph: choose the disks on the Storage screen.
 Move with the arrows; Space toggles the role under the cursor; d applies the suggested
 layout (1-3 hosts: every host does everything; more: 3 control, all compute, storage where
 there are free disks)."""
+    WIDGET_HELP: ClassVar[dict[str, tuple[str, str]]] = {
+        "roles": ("Roles table", "One row per host, one column per role. Move with the arrows; "
+                  "Space or Enter toggles the role under the cursor; d applies the suggested "
+                  "layout. The rules under the table turn green when they hold: control on 1 "
+                  "host or at least 3, at least one compute host, every host with a role."),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_cell", "Toggle role"),
         Binding("d", "suggest", "Suggested"),

@@ -44,6 +44,13 @@ Pick the whole disks Ceph may use on each storage host (they are wiped). Disks t
 be used (the root disk, mounted, partitioned, held by LVM or RAID) are shown greyed with the
 reason. Space selects or clears the disk under the cursor; a selects every eligible disk of
 that host; n clears that host; Enter or Ctrl+N confirms and goes on."""
+    WIDGET_HELP: ClassVar[dict[str, tuple[str, str]]] = {
+        "disks": ("Disks table", "One row per disk of each storage host. Space selects or clears "
+                  "the disk under the cursor (it will be wiped and given to Ceph); a selects "
+                  "every eligible disk of that host, n clears that host; Enter confirms. Greyed "
+                  "rows cannot be used; the line under the table says why (root disk, "
+                  "mounted, partitioned, held by LVM or RAID)."),
+    }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_disk", "Select"),
         Binding("a", "all", "All of host"),

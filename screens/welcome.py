@@ -40,8 +40,14 @@ With --dry-run nothing is changed: the install runs against a simulated lab."""
                     "against the built-in simulated lab.", markup=True, id="dry-run",
                 )
             if self.session.prefilled:
-                yield Static("Answers loaded from the file you gave fill in every screen.",
-                             id="prefilled")
+                missing = len(self.session.prefill_problems)
+                yield Static(
+                    "Answers loaded from the file you gave fill in every screen."
+                    if not missing else
+                    "Answers loaded from the file you gave fill in what they have; "
+                    f"{missing} part{'s' * (missing != 1)} missing or wrong "
+                    f"{'are' if missing != 1 else 'is'} shown on the screen that asks for "
+                    f"{'them' if missing != 1 else 'it'}.", id="prefilled")
             with RadioSet(id="mode"):
                 yield RadioButton("New deployment", value=True, id="mode-new")
                 yield RadioButton("Add hosts to a deployed cloud (not in this version)",

@@ -4,7 +4,8 @@
 are not a supported step (one release forward, or a skip-level jump between SLURP releases),
 shows what changes, runs the upgrade preflight, and upgrades the control plane in OpenStack's
 order and then the hosts one by one, resumable like an install. `upgrade --show` prints what
-is deployed and where it may go. Without --to, the interactive wizard would guide the choice."""
+is deployed and where it may go. Without --to, the wizard (TUI) guides the choice; without a
+capable terminal it lists the supported targets and says to pass --to."""
 
 from __future__ import annotations
 
@@ -39,10 +40,42 @@ def run(args: argparse.Namespace) -> int:
 
         return show(args)
     if not args.to:
-        print(f"{PROG}: the interactive upgrade wizard is not available in this version yet; "
-              f"run `{PROG} upgrade --to RELEASE --yes` (`{PROG} upgrade --show` lists the "
-              "supported releases).", file=sys.stderr)
-        return int(Exit.USAGE)
+        return guided_upgrade(args)
     from installer.upgrade.run import headless_upgrade
 
     return headless_upgrade(args)
+
+
+def guided_upgrade(args: argparse.Namespace) -> int:
+    """No --to: the wizard on a capable terminal; else the targets and how to pass one."""
+    from installer.plain import needs_line_prompts
+
+    if not needs_line_prompts():
+        from screens.upgrade_app import run_upgrade_tui
+
+        return run_upgrade_tui(args)
+    import asyncio
+
+    from installer.session import SessionError
+    from installer.upgrade_session import UpgradeSession
+
+    session = UpgradeSession.from_args(args)
+    try:
+        deployed = asyncio.run(session.detect())
+    except SessionError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return int(Exit.INVALID)
+    targets = session.targets()
+    print(f"The cloud runs {deployed.release or 'an unknown release'}.")
+    for t in targets:
+        print(f"  {t.target}: {'supported' if t.supported else 'refused'}. {t.reason}")
+    supported = [t.target for t in targets if t.supported]
+    dry = " --dry-run" if session.dry_run else ""
+    if supported:
+        print(f"{PROG}: there is no terminal for the upgrade wizard; pass the target, e.g. "
+              f"`{PROG} upgrade --to {supported[-1]}{dry} --yes`.", file=sys.stderr)
+    else:
+        print(f"{PROG}: no shipped release is a supported upgrade from "
+              f"{deployed.release or 'this cloud'}; there is nothing to pass to --to.",
+              file=sys.stderr)
+    return int(Exit.USAGE)

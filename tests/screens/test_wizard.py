@@ -180,7 +180,7 @@ async def test_storage_greys_ineligible_and_requires_a_disk(session: Session) ->
         rows = [table.get_row_at(i) for i in range(table.row_count)]
         root = rows[0]
         assert "It holds the root filesystem." in str(root[-1])
-        assert root[2].style == "dim"  # type: ignore[union-attr]
+        assert root[2].style == "dim"
         await pilot.press("space")  # on the root disk: refused
         assert session.draft.hosts[0].osd_devices == []
         node4_sdc = next(r for r in rows if str(r[1]) == "node4" and "0003" in str(r[4]))

@@ -298,12 +298,6 @@ def test_ceph_that_stays_degraded_stops_the_upgrade_at_that_storage_host(
     assert_everything_on_target(cloud.show(capsys))
 
 
-def test_without_to_the_wizard_is_said_to_be_unavailable(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["upgrade", "--dry-run"]) == 2
-    assert "--to RELEASE" in capsys.readouterr().err
-
-
 def test_kill_9_during_the_upgrade_then_continue_finishes_it(
         cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
