@@ -16,8 +16,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, Any, Protocol
 
+from installer.events import Event, PlanFinished, PlanStarted, StepFinished, StepStarted
 from installer.session import (
     LOCAL,
     Notice,
@@ -31,9 +32,6 @@ from installer.session import (
     role_rules,
     suggest_roles,
 )
-
-if TYPE_CHECKING:
-    from installer.events import Event
 
 Check = Callable[[str], "str | None"]
 GIB = 1024**3
@@ -264,7 +262,22 @@ def ask_roles(session: Session, p: Prompter) -> None:
 
 
 def ask_network(session: Session, p: Prompter) -> None:
+    """The network questions, asked again (answers kept as defaults) until the answers-file
+    rules that relate them hold: a range inside its network, ordered, clear of the hosts."""
+    from manifests.loader import dotted
+
     p.say("== Network ==")
+    while True:
+        _ask_network_once(session, p)
+        problems = session.network_problems()
+        if not problems:
+            return
+        for path, message in problems.items():
+            p.say(f"error: {dotted(path)}: {message}")
+        p.say("Correct the network answers (Enter keeps an answer):")
+
+
+def _ask_network_once(session: Session, p: Prompter) -> None:
     d = session.draft
 
     def field(key: str, required: bool = True) -> Check:
@@ -356,27 +369,24 @@ def show_findings(notices: list[Notice], p: Prompter) -> None:
 
 def event_line(event: Event, state: dict[str, int]) -> str | None:
     """One progress line per event that matters (logs are left to the log file)."""
-    kind = event.event
-    if kind == "PlanStarted":
-        state["total"] = event.steps  # type: ignore[union-attr]
-        state["finished"] = event.already_done  # type: ignore[union-attr]
-        return f"Installing: {event.steps} steps"  # type: ignore[union-attr]
-    if kind == "StepStarted":
-        host = f" on {event.host}" if event.host else ""  # type: ignore[union-attr]
-        return f"  start   {event.step}{host}"
-    if kind == "StepFinished":
+    if isinstance(event, PlanStarted):
+        state["total"] = event.steps
+        state["finished"] = event.already_done
+        return f"Installing: {event.steps} steps"
+    if isinstance(event, StepStarted):
+        return f"  start   {event.title}"  # titles name the host they concern
+    if isinstance(event, StepFinished):
         state["finished"] = state.get("finished", 0) + 1
         n, total = state["finished"], state.get("total", 0)
-        line = f"[{n:>4}/{total}] {event.outcome:<7} {event.step}"  # type: ignore[union-attr]
-        if event.outcome == "failed":  # type: ignore[union-attr]
-            line += f"\n  error: {event.error}"  # type: ignore[union-attr]
-            if event.hint:  # type: ignore[union-attr]
-                line += f"\n  hint: {event.hint}"  # type: ignore[union-attr]
+        line = f"[{n:>4}/{total}] {event.outcome:<7} {event.step}"
+        if event.outcome == "failed":
+            line += f"\n  error: {event.error}"
+            if event.hint:
+                line += f"\n  hint: {event.hint}"
         return line
-    if kind == "PlanFinished":
-        e = event
-        return (f"Install {e.outcome}: {e.done} done, {e.skipped} skipped, "  # type: ignore[union-attr]
-                f"{e.failed} failed, {e.pending} pending")  # type: ignore[union-attr]
+    if isinstance(event, PlanFinished):
+        return (f"Install {event.outcome}: {event.done} done, {event.skipped} skipped, "
+                f"{event.failed} failed, {event.pending} pending")
     return None
 
 

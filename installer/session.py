@@ -604,24 +604,35 @@ class LabProfileProber:
     """Dry-run without --facts: every host is the lab's default server profile.
 
     The lab's own profile (`installer.lab.default_facts`), so the TUI shows the hosts that a
-    dry-run install will then deploy to.
+    dry-run install will then deploy to. A host the answers already name (a prefill) gets the
+    disks and NICs those answers expect, as the headless dry-run's lab gives it.
     """
 
-    def __init__(self) -> None:
-        self._next = 11
+    def __init__(self, draft: Callable[[], Draft] | None = None) -> None:
+        self._draft = draft
 
-    def _make(self, hostname: str, address: str) -> HostFacts:
+    def _known(self, address: str | None) -> HostDraft | None:
+        draft = self._draft() if self._draft else None
+        if draft is None:
+            return None
+        return next((h for h in draft.hosts if h.address == address), None)
+
+    def _make(self, hostname: str, address: str, known: HostDraft | None) -> HostFacts:
         from installer.lab import default_facts
 
-        return default_facts(hostname, address)
+        if known is None:
+            return default_facts(hostname, address)
+        return default_facts(known.name, address, osd_devices=known.osd_devices,
+                             external_nic=known.external_nic)
 
     async def probe_local(self) -> HostFacts:
-        return self._make("node1", "10.20.0.11")
+        # This machine is the answers' host without an address, if there is one.
+        return self._make("node1", "10.20.0.11", self._known(None) or self._known("10.20.0.11"))
 
     async def probe_remote(self, user: str, address: str) -> HostFacts:
         last = address.rsplit(".", 1)[-1]
         name = f"node{int(last) - 10}" if last.isdigit() and int(last) > 10 else f"host-{last}"
-        return self._make(name, address)
+        return self._make(name, address, self._known(address))
 
 
 # --------------------------------------------------------------------------------------------
@@ -672,7 +683,7 @@ class Session:
             if facts_dir is not None:
                 prober = FactsDirProber(Path(facts_dir))
             elif dry_run:
-                prober = LabProfileProber()
+                prober = LabProfileProber(lambda: self.draft)
             else:
                 prober = RealProber(accept_new_host_keys=accept_new_host_keys)
         self.prober = prober
@@ -942,7 +953,8 @@ class Session:
         with contextlib.suppress(ValueError, IndexError):
             from manifests.iprange import IpRange
 
-            return f"https://{IpRange.parse(answers.loadbalancer_range).start}/"
+            # Horizon sits behind traefik at /openstack-horizon, as keystone at /openstack-keystone.
+            return f"https://{IpRange.parse(answers.loadbalancer_range).start}/openstack-horizon"
         return None
 
 

@@ -93,17 +93,14 @@ class WizardApp(App[int]):
     ORDER: ClassVar[tuple[str, ...]] = ORDER
     RUN_NOUN: ClassVar[str] = "install"  # what Progress and the quit dialog call the run
 
-    def __init__(self, *, start: str, linux_console: bool = False,
+    def __init__(self, run_session: RunSession, *, start: str, linux_console: bool = False,
                  ansi_color: bool | None = None) -> None:
         super().__init__(ansi_color=ansi_color if ansi_color is not None else linux_console)
+        self.run_session = run_session  # what the Progress screen runs: install or upgrade
         self.start = start
         self.linux_console = linux_console
         self.running = False  # a run is under way (quitting then means "interrupted")
         self.current = start
-
-    @property
-    def run_session(self) -> RunSession:
-        raise NotImplementedError
 
     @property
     def dry_run(self) -> bool:
@@ -153,12 +150,9 @@ class InstallerApp(WizardApp):
 
     def __init__(self, session: Session, *, start: str = "welcome", linux_console: bool = False,
                  ansi_color: bool | None = None) -> None:
-        super().__init__(start=start, linux_console=linux_console, ansi_color=ansi_color)
+        super().__init__(session, start=start, linux_console=linux_console,
+                         ansi_color=ansi_color)
         self.session = session
-
-    @property
-    def run_session(self) -> RunSession:
-        return self.session
 
 
 def create_app(

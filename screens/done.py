@@ -37,7 +37,7 @@ class DoneScreen(WizardScreen):
             "",
             "[b]Next steps[/b]",
             "  sunbeam-install status      what the last run did",
-            "  source the credentials file, then `openstack endpoint list`",
+            "  log in to the dashboard as admin (domain admin_domain) with that password",
             "  sunbeam-install upgrade     move to a newer OpenStack release later",
         ]
         with VerticalScroll(id="body"):

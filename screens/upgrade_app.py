@@ -10,7 +10,7 @@ from typing import ClassVar
 from textual.screen import Screen
 
 from installer.upgrade_session import UpgradeSession
-from screens.app import RunSession, WizardApp
+from screens.app import WizardApp
 
 UPGRADE_ORDER: tuple[str, ...] = (
     "upgrade-detect", "upgrade-target", "upgrade-changes", "upgrade-preflight",
@@ -26,12 +26,9 @@ class UpgradeApp(WizardApp):
 
     def __init__(self, upgrade: UpgradeSession, *, start: str = "upgrade-detect",
                  linux_console: bool = False, ansi_color: bool | None = None) -> None:
-        super().__init__(start=start, linux_console=linux_console, ansi_color=ansi_color)
+        super().__init__(upgrade, start=start, linux_console=linux_console,
+                         ansi_color=ansi_color)
         self.upgrade = upgrade
-
-    @property
-    def run_session(self) -> RunSession:
-        return self.upgrade
 
     def make_screen(self, name: str) -> Screen[None]:
         # Imported on demand, like the install's screens: the first one must appear fast.
