@@ -437,7 +437,7 @@ def install(session: Session, p: Prompter) -> int:
             p.say(line)
 
     try:
-        outcome = asyncio.run(session.install_to(show))
+        outcome = asyncio.run(session.run_to(show))
     except SessionError as e:
         p.say(str(e))
         return int(Exit.USAGE)

@@ -35,7 +35,7 @@ import logging
 import time
 import traceback
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -513,7 +513,7 @@ async def install_events(
     *,
     dry_run: bool,
     state_dir: Path | str | None = None,
-    facts: Mapping[str, Any] | None = None,
+    facts_dir: Path | str | None = None,
     time_scale: float | None = None,
     faults: str | list[str] | None = None,
     parallel: int | None = None,
@@ -522,8 +522,8 @@ async def install_events(
     """Install `answers` and yield the runner's Events as they happen (for the TUI session).
 
     The caller has run preflight already. Holds the state dir's lock while it runs; closing the
-    generator early interrupts the run (journaled as "interrupted", resumable). `facts` is
-    accepted for the session's convenience; the lab and the real backends use their own.
+    generator early interrupts the run (journaled as "interrupted", resumable). In dry-run the
+    lab's hosts come from `facts_dir` (recorded probe output) as with `--facts DIR`.
     """
     import argparse
     import contextlib
@@ -532,7 +532,7 @@ async def install_events(
     from installer.cmd import install as pipeline
     from installer.state import StateDir, resolve_state_dir
 
-    del facts
+    facts = str(facts_dir) if facts_dir is not None else None
     if not dry_run:
         pipeline.real_mode_gate()
     os.umask(0o077)
@@ -543,7 +543,7 @@ async def install_events(
         stack.enter_context(state.lock("install"))
         lab = None
         if dry_run:
-            lab = pipeline.open_lab(state, time_scale=time_scale, faults=faults, facts_dir=None)
+            lab = pipeline.open_lab(state, time_scale=time_scale, faults=faults, facts_dir=facts)
             lab.ensure_hosts(answers)
             backends = lab.backends()
             options = pipeline.dry_run_options(time_scale, parallel)
@@ -558,25 +558,13 @@ async def install_events(
             kind="install", state=state, plan=make_plan(answers, release), answers=answers,
             answers_path=answers_path, release=release, backends=backends, dry_run=dry_run,
             options=options, lab=lab,
-            run_options={"time_scale": time_scale, "facts": None, "parallel": parallel},
+            run_options={"time_scale": time_scale, "facts": facts, "parallel": parallel},
         )
         stack.callback(setup.close)
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        task = asyncio.create_task(
-            pipeline.execute_async(setup, queue.put_nowait, handle_signals=False)
-        )
-        try:
-            while True:
-                event = await queue.get()
+        # aclosing: the run must be cancelled here, before the ExitStack closes its journal.
+        async with contextlib.aclosing(pipeline.stream_events(setup)) as events:
+            async for event in events:
                 yield event
-                if isinstance(event, PlanFinished):
-                    break
-            await task
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
 
 
 def _drop(event: Event) -> None:

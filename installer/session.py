@@ -20,16 +20,14 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from installer.events import Event, PlanFinished, PlanStarted
 from manifests.answers import ROLES, Answers, ExternalNetwork, Host, Network, Proxy
 from probes.facts import HostFacts
-
-if TYPE_CHECKING:
-    from installer.events import Event
 
 Severity = Literal["error", "warning", "info"]
 HostState = Literal["probing", "ready", "failed"]
@@ -915,18 +913,6 @@ class Session:
         """The runner's events for installing the draft (dry-run: in the lab)."""
         return _install_events(self)
 
-    async def install_to(self, on_event: Callable[[Event], None]) -> str:
-        """Run the install, handing each event to `on_event`; returns the plan's outcome."""
-        outcome = "failed"
-        async for event in self.install():
-            on_event(event)
-            if getattr(event, "event", "") == "PlanFinished":
-                outcome = str(event.outcome)  # type: ignore[union-attr]
-            if getattr(event, "event", "") == "PlanStarted":
-                self.log_path = event.log_path  # type: ignore[union-attr]
-        self.last_outcome = outcome
-        return outcome
-
     def steps_per_host(self) -> dict[str, int]:
         """How many steps of the install's plan run on each host (None host: "cluster")."""
         from installer.planner import plan
@@ -936,8 +922,8 @@ class Session:
         return _count_hosts(plan(answers, load_release(answers.release)).steps)
 
     async def run_to(self, on_event: Callable[[Event], None]) -> str:
-        """The run of this session (the install), as the Progress screen starts any run."""
-        return await self.install_to(on_event)
+        """Run the install, handing each event to `on_event`; returns the plan's outcome."""
+        return await follow_run(self, self.install(), on_event)
 
     def credentials_file(self) -> Path:
         """Where the admin password is: the answers' file, else the generated one (0600)."""
@@ -958,6 +944,20 @@ class Session:
         return None
 
 
+async def follow_run(run: Any, events: AsyncIterator[Event],
+                     on_event: Callable[[Event], None]) -> str:
+    """Hand each event of a run to `on_event`; note the log path and outcome on `run`."""
+    outcome = "failed"
+    async for event in events:
+        on_event(event)
+        if isinstance(event, PlanStarted):
+            run.log_path = event.log_path
+        elif isinstance(event, PlanFinished):
+            outcome = event.outcome
+    run.last_outcome = outcome
+    return outcome
+
+
 async def _install_events(session: Session) -> AsyncIterator[Event]:
     from installer.runner import install_events
 
@@ -966,7 +966,7 @@ async def _install_events(session: Session) -> AsyncIterator[Event]:
         answers,
         dry_run=session.dry_run,
         state_dir=session.state_dir,
-        facts=session.facts_by_host(),
+        facts_dir=session.facts_dir,
         time_scale=session.time_scale,
         faults=session.faults,
         parallel=session.parallel,

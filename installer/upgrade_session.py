@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from installer.session import Notice, SessionError, _count_hosts, _notice_from_finding
+from installer.session import (
+    Notice,
+    SessionError,
+    _count_hosts,
+    _notice_from_finding,
+    follow_run,
+)
 
 if TYPE_CHECKING:
     from installer.events import Event
@@ -315,21 +321,12 @@ class UpgradeSession:
 
     async def run_to(self, on_event: Callable[[Event], None]) -> str:
         """Run the upgrade, handing each event to `on_event`; returns the plan's outcome."""
-        outcome = "failed"
-        async for event in self.upgrade():
-            on_event(event)
-            if getattr(event, "event", "") == "PlanFinished":
-                outcome = str(event.outcome)  # type: ignore[union-attr]
-            if getattr(event, "event", "") == "PlanStarted":
-                self.log_path = event.log_path  # type: ignore[union-attr]
-        self.last_outcome = outcome
-        return outcome
+        return await follow_run(self, self.upgrade(), on_event)
 
 
 async def _upgrade_events(session: UpgradeSession) -> AsyncIterator[Event]:
     """Like `upgrade --to` after its confirmation: journal, stored starting point, run."""
     from installer.cmd import install as pipeline
-    from installer.events import PlanFinished
     from installer.exits import UserError
     from installer.upgrade.run import UpgradeRecord, save_record
 
@@ -379,22 +376,10 @@ async def _upgrade_events(session: UpgradeSession) -> AsyncIterator[Event]:
             compute_batch=options.compute_batch, disable_scheduling=options.disable_scheduling,
             deployed=deployed,
         ))
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        task = asyncio.create_task(
-            pipeline.execute_async(setup, queue.put_nowait, handle_signals=False)
-        )
-        try:
-            while True:
-                event = await queue.get()
+        # aclosing: the run must be cancelled here, before the ExitStack closes its journal.
+        async with contextlib.aclosing(pipeline.stream_events(setup)) as events:
+            async for event in events:
                 yield event
-                if isinstance(event, PlanFinished):
-                    break
-            await task
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
 
 
 def _opt(value: object) -> str | None:

@@ -16,7 +16,7 @@ import importlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -253,6 +253,29 @@ async def execute_async(setup: RunSetup, emit: Callable[[Event], None],
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+async def stream_events(setup: RunSetup) -> AsyncGenerator[Event, None]:
+    """Run `setup` and yield its Events as they happen, for the interactive sessions. Closing the
+    generator early cancels the run, which the journal records as interrupted (resumable)."""
+    import asyncio
+
+    from installer.events import PlanFinished
+
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    task = asyncio.create_task(execute_async(setup, queue.put_nowait, handle_signals=False))
+    try:
+        while True:
+            event = await queue.get()
+            yield event
+            if isinstance(event, PlanFinished):
+                break
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 @contextlib.contextmanager
