@@ -89,3 +89,30 @@ def test_validate_dry_run_with_recorded_facts(
         "exist on host node1" in err
     )
     assert f"{example}:11:11: error: Host node1 calls itself sunbeam-vm.lan" in err
+
+
+def test_validate_probe_checks_the_real_hosts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # This machine is probed for real; the remote host is a loopback address where no sshd
+    # listens, so it fails with its reason and the others are still checked.
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(
+        "version: 1\n"
+        'release: "2025.1"\n'
+        "hosts:\n"
+        "  - name: not-this-host\n"
+        "    roles: [control, compute]\n"
+        "  - name: far\n"
+        "    address: 127.0.0.9\n"
+        "    ssh_user: ubuntu\n"
+        "    roles: [compute]\n"
+        "network:\n"
+        "  management_cidr: 127.0.0.0/8\n"
+        "  loadbalancer_range: 127.0.0.200-127.0.0.210\n"
+    )
+    assert main(["validate", str(answers), "--probe"]) == 1
+    captured = capsys.readouterr()
+    assert "preflight against the probed hosts:" in captured.out
+    assert "error: host far: cannot be probed: cannot reach 127.0.0.9 port 22" in captured.err
+    assert f"{answers}:4:11: error: Host not-this-host calls itself" in captured.err

@@ -125,14 +125,17 @@ def real_backends(
     )
 
 
-def probe_facts(answers: Answers, *, accept_new_host_keys: bool) -> dict[str, HostFacts]:
-    """Host facts of every host (local probe here, the remote probe over SSH elsewhere)."""
-    from installer.exits import Exit, UserError
+def probe_answer_hosts(
+    answers: Answers, *, accept_new_host_keys: bool
+) -> tuple[dict[str, HostFacts], dict[str, str]]:
+    """Probe every host of the answers (this machine locally, the others over SSH): the facts
+    of those that answered and, by host name, the one-line reason of those that did not."""
     from probes.facts import HostFacts
     from probes.local import probe_local
     from probes.remote import probe_hosts_sync
 
     facts: dict[str, HostFacts] = {}
+    failures: dict[str, str] = {}
     remote: dict[str, str] = {}
     for h in answers.hosts:
         if h.address is None:
@@ -141,14 +144,22 @@ def probe_facts(answers: Answers, *, accept_new_host_keys: bool) -> dict[str, Ho
             remote[f"{h.ssh_user + '@' if h.ssh_user else ''}{h.address}"] = h.name
     if remote:
         results = probe_hosts_sync(list(remote), accept_new_host_keys=accept_new_host_keys)
-        failures = []
         for target, result in results.items():
             if isinstance(result, HostFacts):
                 facts[remote[target]] = result
             else:
-                failures.append(f"{remote[target]}: {result.reason}")
-        if failures:
-            raise UserError("Cannot probe " + "; ".join(failures) + ".", Exit.PREREQUISITE)
+                failures[remote[target]] = result.reason
+    return facts, failures
+
+
+def probe_facts(answers: Answers, *, accept_new_host_keys: bool) -> dict[str, HostFacts]:
+    """Host facts of every host; UserError (exit 4) naming each host that could not be probed."""
+    from installer.exits import Exit, UserError
+
+    facts, failures = probe_answer_hosts(answers, accept_new_host_keys=accept_new_host_keys)
+    if failures:
+        lines = "; ".join(f"{name}: {reason}" for name, reason in failures.items())
+        raise UserError(f"Cannot probe {lines}.", Exit.PREREQUISITE)
     return facts
 
 

@@ -1,8 +1,9 @@
 """Check an answers file without changing anything.
 
 Checks the schema (unknown keys, types, addresses), the rules that need no host facts (roles,
-ranges, unique names and addresses, release and features), and with --dry-run the preflight
-checks against the simulated lab's host facts. Problems are printed as FILE:LINE:COL: message;
+ranges, unique names and addresses, release and features), and the preflight checks on host
+facts: with --probe against the hosts themselves (probed read-only, over SSH for remote ones),
+with --dry-run against the simulated lab's hosts. Problems are printed as FILE:LINE:COL: message;
 the exit code is 1 when there is an error."""
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--facts",
         metavar="DIR",
         help="with --dry-run: host facts for the lab, one <host>.json (probe --json) per host",
+    )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="also run the preflight checks against the hosts themselves: this machine, and "
+        "the others over SSH (read-only)",
+    )
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="with --probe: trust SSH host keys seen for the first time (never a changed key)",
     )
 
 
@@ -45,12 +57,23 @@ def run(args: argparse.Namespace) -> int:
         f"{args.file}: valid: release {answers.release}, {len(answers.hosts)} "
         f"host{'s' if len(answers.hosts) != 1 else ''} ({summary})"
     )
-    if not args.dry_run:
-        print(
-            "host checks (resources, disks, NICs, name resolution) run at install time, "
-            "or now against the simulated lab with --dry-run"
-        )
-        return 0
-    from installer.cmd._preflight import report_preflight
+    from installer.cmd import _preflight
 
-    return report_preflight(loaded, facts_dir=args.facts)
+    if args.dry_run:
+        facts = _preflight.lab_facts(loaded, args.facts)
+        where = f"facts from {args.facts}" if args.facts else "the simulated lab's default hosts"
+        return _preflight.report_preflight(loaded, facts, where=where, real_mode=False)
+    if args.probe:
+        from installer.backends.real import probe_answer_hosts
+
+        facts, unreachable = probe_answer_hosts(
+            answers, accept_new_host_keys=args.accept_new_host_keys
+        )
+        return _preflight.report_preflight(
+            loaded, facts, where="the probed hosts", real_mode=True, unreachable=unreachable
+        )
+    print(
+        "host checks (resources, disks, NICs, name resolution) run at install time; run them "
+        "now with --probe (the real hosts) or --dry-run (the simulated lab)"
+    )
+    return 0
