@@ -160,6 +160,9 @@ class _StepContext:
     def secret(self, name: str) -> str:
         return self._runner.secrets.get(name)
 
+    def keep_secret(self, name: str, value: str) -> None:
+        self._runner.secrets.set(name, value)
+
 
 class Runner:
     """One run (or resumed run) of a plan. Use once."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets as _stdlib_secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -60,8 +59,18 @@ class Secrets:
         self._values: dict[str, str] = {}
 
     def set(self, name: str, value: str) -> None:
-        self._values[name] = value
+        """Keep `value` as secret `name`: stored 0600 in the secrets dir (so resume and later
+        upgrades find it) and redacted from everything the run writes from now on."""
+        # Redact first: nothing that runs between the two may print it unredacted.
         self.redactor.add(value)
+        write_private(self.dir / name, value + "\n")
+        self._values[name] = value
+
+    def use(self, name: str, value: str) -> None:
+        """Use `value` as secret `name` for this run only, without storing it (the operator's own
+        password file stays its only copy)."""
+        self.redactor.add(value)
+        self._values[name] = value
 
     def get(self, name: str) -> str:
         try:
@@ -72,11 +81,12 @@ class Secrets:
     def __contains__(self, name: object) -> bool:
         return name in self._values
 
-    def load_admin_password(self, password_file: str | None) -> str:
-        """The admin password: from `password_file`, else the one generated earlier, else a new one.
+    def load_admin_password(self, password_file: str | None) -> str | None:
+        """The admin password known before the run: from `password_file`, else the one kept by
+        an earlier run, else None.
 
-        A generated password is stored 0600 in the secrets dir so that resume and later upgrades
-        use the same one.
+        Without a password file nothing is generated here: keystone-k8s generates the admin
+        password itself and the `keystone.admin-password` step keeps it (see steps/identity.py).
         """
         if password_file:
             path = Path(password_file).expanduser()
@@ -85,7 +95,8 @@ class Secrets:
             except OSError as e:
                 raise UserError(
                     f"Cannot read identity.admin_password_file {password_file!r} "
-                    f"({e.strerror or e}); create it or set it to null to generate a password.",
+                    f"({e.strerror or e}); create it or set it to null to use the password "
+                    "keystone generates.",
                     Exit.INVALID,
                 ) from None
             if len(value) < 8:
@@ -94,14 +105,13 @@ class Secrets:
                     "write a longer one.",
                     Exit.INVALID,
                 )
-        else:
-            stored = self.dir / ADMIN_PASSWORD
-            try:
-                value = stored.read_text().strip()
-            except FileNotFoundError:
-                value = _stdlib_secrets.token_urlsafe(18)
-                write_private(stored, value + "\n")
-        self.set(ADMIN_PASSWORD, value)
+            self.use(ADMIN_PASSWORD, value)
+            return value
+        try:
+            value = (self.dir / ADMIN_PASSWORD).read_text().strip()
+        except FileNotFoundError:
+            return None
+        self.use(ADMIN_PASSWORD, value)
         return value
 
 

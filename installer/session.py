@@ -926,7 +926,8 @@ class Session:
         return await follow_run(self, self.install(), on_event)
 
     def credentials_file(self) -> Path:
-        """Where the admin password is: the answers' file, else the generated one (0600)."""
+        """Where the admin password is: the answers' file, else the one keystone-k8s generated,
+        which the installer keeps 0600 in the state dir."""
         if self.draft.admin_password_file:
             return Path(self.draft.admin_password_file)
         from installer.secrets import ADMIN_PASSWORD

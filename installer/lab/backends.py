@@ -10,7 +10,6 @@ killed operation changes nothing.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -494,14 +493,15 @@ class LabJuju:
         if a.charm == "k8s" and action == "get-kubeconfig":
             await self.lab.op("k8s.get-kubeconfig", SECONDS["action"])
             return {"kubeconfig": self.lab.kubeconfig()}
-        if a.charm == "keystone-k8s" and action == "set-admin-password":
-            password = params.get("password")
-            if not isinstance(password, str) or not password:
-                raise BackendError("set-admin-password needs a non-empty `password` parameter")
-            await self.lab.op("keystone.set-admin-password", SECONDS["action"])
-            self.lab.state.admin_password_sha256 = hashlib.sha256(password.encode()).hexdigest()
-            self.lab.save()
-            return {"result": "admin password set"}
+        if a.charm == "keystone-k8s" and action == "get-admin-password":
+            await self.lab.op("keystone.get-admin-password", SECONDS["action"])
+            password = self.lab.keystone_admin_password()
+            if password is None:
+                raise BackendError(
+                    "keystone is not bootstrapped yet: no admin password",
+                    hint=f"Wait for {app} to be active: `juju status {app}`.",
+                )
+            return {"password": password}
         raise BackendError(
             f"action {action!r} is not defined on application {app!r}",
             hint=f"`juju actions {app}` lists its actions.",
@@ -644,6 +644,16 @@ class LabHosts:
         h = self.lab.host(host)
         if not argv:
             raise BackendError("no command to run")
+        if argv[0] == "sh" and len(argv) == 3 and argv[1] == "-c":
+            # Steps use `sh -c` to put a secret from the environment into a command's
+            # arguments without it appearing on the command line they log.
+            words = _expand_script(argv[2], secret_env or {})
+            if words is None:
+                line = "sh: the lab simulates one simple command with $VARIABLES only"
+                log(line)
+                return CommandResult(2, (line,))
+            return await self.run(host, words, sudo=sudo, log=log, timeout=timeout,
+                                  secret_env=secret_env)
         # A snap's command exists only where the snap is installed: else the shell says so.
         snap = SNAP_COMMANDS.get(argv[0])
         if snap is not None and snap not in h.snaps:
@@ -737,6 +747,8 @@ class LabHosts:
         name = next((a for a in rest if not a.startswith("-") and a not in opts.values()), None)
         if noun == "token" and verb == "issue":
             return ["token issued"], 0
+        if (noun, verb) == ("user", "set"):
+            return self._user_set(rest, opts, name)
         if (noun, verb) == ("compute", "service"):
             return self._compute_service(rest)
         tables: dict[str, Mapping[str, BaseModel]] = {"network": st.networks, "subnet": st.subnets}
@@ -776,6 +788,19 @@ class LabHosts:
             )
         self.lab.save()
         return [f"created {noun} {name}"], 0
+
+    def _user_set(
+        self, rest: list[str], opts: dict[str, str], name: str | None
+    ) -> tuple[list[str], int]:
+        """`openstack user set [--domain admin_domain] --password PW admin`: keystone has one
+        user the lab knows, the admin (its password is kept as a digest only)."""
+        password = opts.get("--password")
+        if name != "admin" or opts.get("--domain", "admin_domain") != "admin_domain":
+            return [f"No user with a name or ID of '{name}' exists."], 1
+        if "--password" not in rest or not password:
+            return ["openstack user set: not simulated by the lab without --password"], 2
+        self.lab.set_admin_password(password)
+        return [], 0
 
     def _compute_services(self) -> dict[str, str]:
         """Nova's compute services: one `nova-compute` per host running a hypervisor unit,
@@ -870,6 +895,30 @@ def _parse(
             words.append(a)
         i += 1
     return opts, words
+
+
+def _expand_script(script: str, env: Mapping[str, str]) -> list[str] | None:
+    """The argv of `sh -c SCRIPT` for one simple command whose words are literals or a bare
+    or double-quoted `$NAME` (taken from `env`); None for anything more (pipes, lists...)."""
+    import re
+    import shlex
+
+    if any(c in script for c in ";|&<>`\n") or "$(" in script:
+        return None
+    try:
+        words = shlex.split(script)
+    except ValueError:
+        return None
+    out: list[str] = []
+    for w in words:
+        m = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", w)
+        if m:
+            out.append(env.get(m.group(1), ""))
+        elif "$" in w:
+            return None
+        else:
+            out.append(w)
+    return out or None
 
 
 def _options(args: list[str]) -> dict[str, str]:

@@ -370,9 +370,44 @@ class Lab:
                         nodes[host] = self.unit_status(unit, now)[0] == "active"
         return nodes
 
+    def keystone_admin_password(self) -> str | None:
+        """The admin password keystone-k8s generated, or None before its leader is active.
+
+        Like the charm, the lab generates it when keystone first becomes active, and keystone
+        accepts it until `openstack user set --password` changes the admin's password; the charm's
+        copy (what `get-admin-password` returns) does not change then."""
+        import hashlib
+        import secrets
+
+        now = self.now()
+        units = [
+            u
+            for m in self.state.models.values()
+            for a in m.apps.values()
+            if a.charm == "keystone-k8s"
+            for u in a.units.values()
+        ]
+        if not any(self.unit_status(u, now)[0] == "active" for u in units):
+            return None
+        st = self.state
+        if st.keystone_admin_seed is None:
+            st.keystone_admin_seed = secrets.token_hex(16)
+            password = _derive_admin_password(st.keystone_admin_seed)
+            st.admin_password_sha256 = hashlib.sha256(password.encode()).hexdigest()
+            self.save()
+        return _derive_admin_password(st.keystone_admin_seed)
+
+    def set_admin_password(self, password: str) -> None:
+        """The admin's password changed through the Identity API (a digest is kept, only)."""
+        import hashlib
+
+        self.state.admin_password_sha256 = hashlib.sha256(password.encode()).hexdigest()
+        self.save()
+
     def check_password(self, env: dict[str, str] | None) -> bool:
         import hashlib
 
+        self.keystone_admin_password()  # keystone has a password once it is active
         pw = (env or {}).get("OS_PASSWORD")
         digest = self.state.admin_password_sha256
         return bool(pw) and digest is not None and hashlib.sha256(pw.encode()).hexdigest() == digest  # type: ignore[union-attr]
@@ -392,6 +427,12 @@ class Lab:
                 "current-context": "k8s",
             }
         )
+
+
+def _derive_admin_password(seed: str) -> str:
+    import hashlib
+
+    return "ks-" + hashlib.sha256(f"keystone-k8s admin {seed}".encode()).hexdigest()[:24]
 
 
 def _valid_address(text: str) -> bool:

@@ -96,7 +96,12 @@ class LabState(_S):
     clouds: dict[str, str] = Field(default_factory=dict)  # name -> "manual" | "k8s"
     models: dict[str, ModelState] = Field(default_factory=dict)
     lb_pools: dict[str, str] = Field(default_factory=dict)  # pool name -> address range
-    admin_password_sha256: str | None = None  # a digest only: the password never hits disk
+    # The admin password keystone accepts, as a digest only: the password never hits disk.
+    admin_password_sha256: str | None = None
+    # keystone-k8s's generated admin password is derived from this random seed (see
+    # Lab.keystone_admin_password): the charm keeps its copy, as in a Juju secret, while the
+    # literal password stays out of the state dir so leak checks there stay meaningful.
+    keystone_admin_seed: str | None = None
     networks: dict[str, NetworkState] = Field(default_factory=dict)
     subnets: dict[str, SubnetState] = Field(default_factory=dict)
     ceph_flags: list[str] = Field(default_factory=list)  # cluster-wide OSD flags, e.g. noout

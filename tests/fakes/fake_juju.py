@@ -17,8 +17,12 @@ Behaviour knobs in the state:
 
 Charm actions with behaviour (CHARM_ACTIONS): microceph add-osd / list-disks (OSDs kept in
 state["osds"] with the unit's hostname as location), k8s get-kubeconfig, keystone-k8s
-set-admin-password (only a sha256 digest is kept, in state["keystone_admin_sha256"]). Other
-actions answer `action_results`. `juju run APP/leader` runs on the leader (lowest unit).
+get-admin-password. As the charm does, keystone-k8s generates its admin password when it first
+shows active in `status`: the state keeps a random seed it is derived from
+(state["keystone_admin_seed"], see `keystone_admin_password`) and the sha256 of the password
+keystone accepts (state["keystone_admin_sha256"], which the fake `openstack user set` changes),
+never the password itself. Other actions answer `action_results`. `juju run APP/leader` runs
+on the leader (lowest unit).
 `bootstrap manual/[user@]HOST` makes HOST machine 0 of the controller model, as Juju does.
 
 Supported commands (as the installer calls them): version, controllers, bootstrap, clouds,
@@ -563,24 +567,43 @@ def _k8s_get_kubeconfig(
     return {"kubeconfig": kubeconfig}
 
 
-def _keystone_set_admin_password(
-    f: Fake, m: dict[str, Any], unit: str, params: dict[str, Any]
-) -> dict[str, Any]:
+def keystone_admin_password(state: dict[str, Any]) -> str | None:
+    """The admin password keystone-k8s generated (what get-admin-password returns), or None."""
     import hashlib
 
-    password = params.get("password")
-    if not isinstance(password, str) or not password:
-        raise JujuError("set-admin-password needs a non-empty password")
-    # Only a digest is kept: the fake `openstack` client checks OS_PASSWORD against it.
-    f.s["keystone_admin_sha256"] = hashlib.sha256(password.encode()).hexdigest()
-    return {"result": "admin password updated"}
+    seed = state.get("keystone_admin_seed")
+    if not seed:
+        return None
+    return "ks-" + hashlib.sha256(f"keystone-k8s admin {seed}".encode()).hexdigest()[:24]
+
+
+def _keystone_bootstrapped(state: dict[str, Any]) -> None:
+    """keystone-k8s became active: it generates the admin password (once)."""
+    import hashlib
+    import secrets
+
+    if state.get("keystone_admin_seed"):
+        return
+    state["keystone_admin_seed"] = secrets.token_hex(16)
+    password = keystone_admin_password(state)
+    assert password is not None
+    state["keystone_admin_sha256"] = hashlib.sha256(password.encode()).hexdigest()
+
+
+def _keystone_get_admin_password(
+    f: Fake, m: dict[str, Any], unit: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    password = keystone_admin_password(f.s)
+    if password is None:
+        raise JujuError("keystone is not bootstrapped yet")
+    return {"password": password}
 
 
 CHARM_ACTIONS: dict[tuple[str, str], Any] = {
     ("microceph", "add-osd"): _microceph_add_osd,
     ("microceph", "list-disks"): _microceph_list_disks,
     ("k8s", "get-kubeconfig"): _k8s_get_kubeconfig,
-    ("keystone-k8s", "set-admin-password"): _keystone_set_admin_password,
+    ("keystone-k8s", "get-admin-password"): _keystone_get_admin_password,
 }
 
 
@@ -639,6 +662,8 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
                 wl, ag, msg = "error", "idle", 'hook failed: "install"'
             elif age >= s["settle_after"]:
                 wl, ag, msg = "active", "idle", ""
+                if a["charm"] == "keystone-k8s":
+                    _keystone_bootstrapped(s)
             elif age >= 1:
                 wl, ag, msg = "maintenance", "executing", "installing charm software"
             else:

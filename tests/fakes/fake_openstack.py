@@ -3,17 +3,20 @@
 Installed by `install_fake_openstack(bin_dir, juju_state_file)` as `bin_dir/openstack` (the
 fake snapd calls it when the openstackclients snap is installed on its host). It shares
 its world with the fake `juju` (tests/fakes/fake_juju.py): the cloud exists once keystone-k8s is
-deployed in a model, and the admin password is the one the keystone-k8s charm's
-`set-admin-password` action set (the fake juju keeps its sha256 only). Neutron's networks and
-subnets live in state["openstack"] of the same JSON file, under the same lock.
+deployed in a model, and the admin password is the one keystone-k8s generated (the fake juju
+keeps its sha256 only) until `openstack user set --password PW admin` changes it (again a
+digest only). Neutron's networks and subnets live in state["openstack"] of the same JSON file,
+under the same lock.
 
 Authentication is read from the environment like the real client (OS_AUTH_URL, OS_USERNAME,
 OS_PASSWORD, OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME); a missing variable
 or a wrong password fails with the real client's messages. `state["openstack"]["auth_url"]`,
 when set, is the only URL keystone answers on. Calls are recorded in state["openstack_calls"]
-(argv only: the environment, which holds the password, is never written).
+(argv only, with the value of --password replaced by <secret>: the environment, which holds
+the password, is never written).
 
-Commands: token issue; network show / create; subnet show / create (-f value -c COLUMN works).
+Commands: token issue; user set (admin's password only); network show / create; subnet show /
+create (-f value -c COLUMN works).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ REQUIRED_ENV = (
 # options that take a value, per (noun, verb); flags are listed with False
 OPTIONS: dict[tuple[str, str], dict[str, bool]] = {
     ("token", "issue"): {"-f": True, "-c": True},
+    ("user", "set"): {"--password": True, "--domain": True},
     ("network", "show"): {"-f": True, "-c": True},
     ("subnet", "show"): {"-f": True, "-c": True},
     ("network", "create"): {
@@ -145,6 +149,14 @@ def run(state: dict[str, Any], args: list[str]) -> None:
     if noun == "token":
         _show({"expires": EXPIRES, "id": "gAAAA-fake", "project_id": "admin"}, opts)
         return
+    if noun == "user":
+        # keystone-k8s's admin is in admin_domain; the fake knows no other user.
+        if pos != ["admin"] or opts.get("--domain", "admin_domain") != "admin_domain":
+            raise Fail(f"No user with a name or ID of '{' '.join(pos)}' exists.")
+        if not opts.get("--password"):
+            raise Fail("openstack user set: the fake only sets a password (--password)", 2)
+        state["keystone_admin_sha256"] = hashlib.sha256(opts["--password"].encode()).hexdigest()
+        return
     table: dict[str, dict[str, Any]] = cloud.setdefault(noun + "s", {})
     if len(pos) != 1:
         raise Fail(f"openstack {noun} {verb}: error: the following arguments are required: name", 2)
@@ -202,7 +214,9 @@ def main() -> int:
         p = Path(path)
         text = p.read_text() if p.exists() else ""
         state = json.loads(text) if text else {}
-        state.setdefault("openstack_calls", []).append(sys.argv[1:])
+        argv = sys.argv[1:]
+        shown = ["<secret>" if i and argv[i - 1] == "--password" else a for i, a in enumerate(argv)]
+        state.setdefault("openstack_calls", []).append(shown)
         code = 0
         try:
             run(state, sys.argv[1:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from installer.cli import main
 from installer.cmd.install import real_mode_gate
 from installer.events import PlanFinished, PlanStarted, StepFinished, StepStarted, parse_event
 from installer.exits import Exit, UserError
+from installer.lab import Lab
 from installer.state import StateDir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,6 +178,19 @@ def test_known_password_never_reaches_state_files_or_output(
     assert any(p.suffix == ".log" for p in files) and any(p.suffix == ".sqlite" for p in files)
     for p in files:
         assert PASSWORD.encode() not in p.read_bytes(), f"the password leaked into {p}"
+    # The file stays the only copy, and the admin logs in with it: the install set it through
+    # the Identity API over the password keystone-k8s generated, which no longer logs in.
+    assert not (StateDir(tmp_path / "state").secrets_dir / "admin-password").exists()
+    lab = Lab.open(tmp_path / "state", time_scale=0)
+    generated = lab.keystone_admin_password()
+    assert generated is not None
+
+    def login(password: str) -> int:
+        return asyncio.run(lab.backends().hosts.run(
+            "node1", ["openstack", "token", "issue"], log=lambda line: None,
+            secret_env={"OS_PASSWORD": password})).returncode
+
+    assert login(PASSWORD) == 0 and login(generated) == 1
 
 
 def test_generated_password_only_in_its_0600_file(
@@ -185,6 +200,11 @@ def test_generated_password_only_in_its_0600_file(
     state = StateDir(tmp_path / "state")
     secret_file = state.secrets_dir / "admin-password"
     password = secret_file.read_text().strip()
+    # It is the password keystone-k8s generated: what its get-admin-password action returns.
+    lab = Lab.open(tmp_path / "state", time_scale=0)
+    result = asyncio.run(lab.backends().juju.run_action(
+        "openstack", "keystone-k8s/leader", "get-admin-password"))
+    assert result == {"password": password}
     assert len(password) >= 20 and (secret_file.stat().st_mode & 0o777) == 0o600
     assert password not in out and password not in err
     for p in (tmp_path / "state").rglob("*"):

@@ -18,6 +18,7 @@ then the fakes' final state is checked against the plan. The same plans also run
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -52,7 +53,7 @@ from installer.steps.snaps import SnapInstall
 from manifests.answers import Answers
 from manifests.loader import load_answers
 from manifests.release import Release, load_release
-from tests.fakes.fake_juju import install_fake_juju
+from tests.fakes.fake_juju import install_fake_juju, keystone_admin_password
 from tests.fakes.fake_openstack import install_fake_openstack
 from tests.fakes.k8s_api import FakeK8sApi
 from tests.fakes.snapd import FakeSnapd, StoreSnap
@@ -182,9 +183,16 @@ class Ctx:
     def log(self, line: str) -> None:
         self.logs.append(line)
 
+    # What the runner's Secrets would hold: the password file's, or what a step kept.
+    secrets: dict[str, str] = field(default_factory=dict)
+
     def secret(self, name: str) -> str:
         assert name == ADMIN_PASSWORD
-        return PASSWORD
+        return self.secrets[name]  # KeyError when not known yet, as in the runner
+
+    def keep_secret(self, name: str, value: str) -> None:
+        assert name == ADMIN_PASSWORD
+        self.secrets[name] = value
 
 
 async def step_for_step(p: Plan, ctx: Ctx) -> dict[str, str]:
@@ -321,12 +329,17 @@ def assert_world_matches_plan(w: World, p: Plan) -> None:
         assert sub["allocation_pools"] == f"{r.start}-{r.end}"
 
 
-def assert_no_secret_leaked(w: World, *texts: str) -> None:
+def assert_no_secret_leaked(w: World, *texts: str, kept: Path | None = None) -> None:
+    """Neither the operator's password nor the one keystone-k8s generated is in a file of the
+    world (except `kept`, the installer's 0600 secret file) or in `texts`."""
+    generated = keystone_admin_password(w.juju)
+    assert generated is not None
     for f in w.dir.rglob("*"):
-        if f.is_file() and not f.is_socket():
-            assert PASSWORD not in f.read_text(errors="replace"), f
+        if f.is_file() and not f.is_socket() and f != kept:
+            text = f.read_text(errors="replace")
+            assert PASSWORD not in text and generated not in text, f
     for t in texts:
-        assert PASSWORD not in t
+        assert PASSWORD not in t and generated not in t
 
 
 # -- single node: this host, the production factory, step for step ----------------------------
@@ -364,7 +377,7 @@ async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
 
         # A second run (a new process: fresh backends, nothing cached) finds everything done.
         b2 = backends()
-        again = await step_for_step(p, Ctx(a, w.release, b2))
+        again = await step_for_step(p, Ctx(a, w.release, b2, secrets=ctx.secrets))
         await close(b2)
         assert again == {s.id: "skipped" for s in p.steps}
 
@@ -376,6 +389,9 @@ async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
         assert any(f is not None and 0 < f < 1 for _, f in ctx.progress_messages)
         # the kubeconfig's token went to `juju add-k8s` on stdin, never on a command line
         assert not [c for c in w.juju["calls"] if w.k8s.state.token in " ".join(c)]
+        # No password file: the admin password is the one keystone-k8s generated, and the
+        # installer holds it.
+        assert ctx.secrets == {ADMIN_PASSWORD: keystone_admin_password(w.juju)}
         assert_no_secret_leaked(w, *ctx.logs, *(m for m, _ in ctx.progress_messages))
 
         # The same plan in the lab ends in the same cloud.
@@ -474,7 +490,7 @@ async def run_with_runner(w: World, p: Plan, b: Backends, name: str) -> tuple[An
         steps=[(s.id, s.title, s.host) for s in p.steps],
     )
     secrets = Secrets(w.dir / "secrets", Redactor())
-    secrets.set(ADMIN_PASSWORD, PASSWORD)
+    secrets.load_admin_password(w.answers.identity.admin_password_file)  # as the runner's caller
     events: list[Event] = []
     try:
         result = await asyncio.wait_for(
@@ -498,6 +514,12 @@ async def run_with_runner(w: World, p: Plan, b: Backends, name: str) -> tuple[An
 
 async def test_three_node_plan_runs_over_ssh_on_the_real_backends(three: World) -> None:
     w = three
+    # The operator gives the admin password in a file: the plan sets it through the Identity
+    # API, over SSH, logged in with the password keystone-k8s generated.
+    pw_file = w.dir / "admin-password.txt"
+    pw_file.write_text(PASSWORD + "\n")
+    w.answers = w.answers.model_copy(update={"identity": w.answers.identity.model_copy(
+        update={"admin_password_file": str(pw_file)})})
     a = w.answers
     p = plan(a, w.release)
 
@@ -549,13 +571,24 @@ async def test_three_node_plan_runs_over_ssh_on_the_real_backends(three: World) 
     assert any("openstack token issue" in c for c in openstack_runs(first.name))
     assert any("openstack subnet create" in c for c in openstack_runs(first.name))
     assert not [c for h in a.hosts[1:] for c in openstack_runs(h.name)]
-    assert_no_secret_leaked(w, *w.sshd[first.name].commands)
+    assert_no_secret_leaked(w, *w.sshd[first.name].commands, kept=pw_file)
+    # The admin logs in with the file's password now (the fake keeps digests only), the new
+    # password having gone to `openstack user set` through the environment of `sh -c`.
+    assert w.juju["keystone_admin_sha256"] == hashlib.sha256(PASSWORD.encode()).hexdigest()
+    assert ["user", "set", "--domain", "admin_domain", "--password", "<secret>", "admin"] in (
+        w.juju["openstack_calls"]
+    )
+    set_password = ("sh -c 'openstack user set --domain admin_domain --password "
+                    "\"$OS_NEW_PASSWORD\" admin'")
+    assert any(c.endswith(" " + set_password) for c in w.sshd[first.name].commands)
+    assert not (w.dir / "secrets" / ADMIN_PASSWORD).exists()  # the file stays the only copy
 
     # The same plan in the lab.
     lab = Lab.open(w.dir / "lab", time_scale=0)
     lab.ensure_hosts(a)
     lab_b = lab.backends()
-    lab_outcome = await step_for_step(p, Ctx(a, w.release, lab_b))
+    lab_ctx = Ctx(a, w.release, lab_b, secrets={ADMIN_PASSWORD: PASSWORD})
+    lab_outcome = await step_for_step(p, lab_ctx)
     assert {k for k, v in lab_outcome.items() if v != "done"} <= WAITS
     b3 = ssh_backends(w)
     for model in (MACHINE_MODEL, K8S_MODEL):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from installer.backends.base import Backends
+from installer.lab import Lab
 from installer.plan import Plan
 from manifests.answers import Answers
 from manifests.loader import load_answers
@@ -14,7 +15,7 @@ from manifests.release import Release, load_release
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "examples"
-PASSWORD = "s3cret-Pa55word-for-tests"
+PASSWORD = "s3cret-Pa55word-for-tests"  # for an identity.admin_password_file
 
 
 def example(name: str) -> Answers:
@@ -30,6 +31,9 @@ class Ctx:
     logs: list[str] = field(default_factory=list)
     progress_messages: list[tuple[str, float | None]] = field(default_factory=list)
     secrets_asked: list[str] = field(default_factory=list)
+    # The secrets a run knows, as the runner's Secrets: an answers file's password, or what an
+    # earlier run (or the keystone.admin-password step) kept.
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def progress(self, message: str, fraction: float | None = None) -> None:
         self.progress_messages.append((message, fraction))
@@ -40,11 +44,23 @@ class Ctx:
     def secret(self, name: str) -> str:
         self.secrets_asked.append(name)
         assert name == "admin-password"
-        return PASSWORD
+        return self.secrets[name]  # KeyError when not known yet, as in the runner
+
+    def keep_secret(self, name: str, value: str) -> None:
+        assert name == "admin-password"
+        self.secrets[name] = value
 
 
-def ctx_for(answers: Answers, backends: Backends) -> Ctx:
-    return Ctx(answers, load_release(answers.release), backends)
+def ctx_for(answers: Answers, backends: Backends, secrets: dict[str, str] | None = None) -> Ctx:
+    return Ctx(answers, load_release(answers.release), backends, secrets=dict(secrets or {}))
+
+
+def admin_secret(lab: Lab) -> dict[str, str]:
+    """The secrets a run after a lab install knows: the password keystone-k8s generated, which
+    the install kept (no identity.admin_password_file)."""
+    password = lab.keystone_admin_password()
+    assert password is not None, "keystone is not active in the lab"
+    return {"admin-password": password}
 
 
 async def run_sequentially(plan: Plan, ctx: Ctx) -> dict[str, str]:

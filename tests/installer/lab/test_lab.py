@@ -12,7 +12,13 @@ from installer.exits import Exit, UserError
 from installer.lab import FaultSpecError, Lab, default_facts, parse_faults
 from installer.planner import plan
 from manifests.release import load_release
-from tests.installer.lab.helpers import PASSWORD, ctx_for, example, run_sequentially
+from tests.installer.lab.helpers import (
+    PASSWORD,
+    admin_secret,
+    ctx_for,
+    example,
+    run_sequentially,
+)
 
 
 def _noop(message: str, fraction: float | None = None) -> None:
@@ -188,10 +194,66 @@ async def test_password_never_reaches_the_state_dir(tmp_path: Path) -> None:
     ctx = ctx_for(a, lab.backends())
     await run_sequentially(plan(a, load_release(a.release)), ctx)
     assert "admin-password" in ctx.secrets_asked
+    # No password file: the step kept the password keystone-k8s generated.
+    password = ctx.secrets["admin-password"]
+    assert password == lab.keystone_admin_password()
     for f in tmp_path.rglob("*"):
-        assert PASSWORD not in f.read_text(errors="replace"), f
-    assert not [line for line in ctx.logs if PASSWORD in line]
-    assert not [m for m, _ in ctx.progress_messages if PASSWORD in m]
+        assert password not in f.read_text(errors="replace"), f
+    assert not [line for line in ctx.logs if password in line]
+    assert not [m for m, _ in ctx.progress_messages if password in m]
+
+
+async def test_keystone_generates_its_admin_password_when_active(tmp_path: Path) -> None:
+    a = example("single-node")
+    lab = Lab.open(tmp_path, time_scale=0)
+    lab.ensure_hosts(a)
+    await run_sequentially(plan(a, load_release(a.release)), ctx_for(a, lab.backends()))
+    juju, hosts, lines = lab.backends().juju, lab.backends().hosts, list[str]()
+    generated = await juju.run_action("openstack", "keystone-k8s/leader", "get-admin-password")
+    password = generated["password"]
+    assert isinstance(password, str) and len(password) >= 16
+    with pytest.raises(BackendError, match="'set-admin-password' is not defined"):
+        await juju.run_action("openstack", "keystone-k8s/leader", "set-admin-password",
+                              {"password": PASSWORD})
+
+    async def login(password: str) -> int:
+        return (await hosts.run("node1", ["openstack", "token", "issue"], log=lines.append,
+                                secret_env={"OS_PASSWORD": password})).returncode
+
+    assert await login(password) == 0
+    # The Identity API changes the admin's password through `sh -c` with the new one in the
+    # environment; keystone-k8s's own copy (the action's answer) stays as it was.
+    script = 'openstack user set --domain admin_domain --password "$OS_NEW_PASSWORD" admin'
+    changed = await hosts.run("node1", ["sh", "-c", script], log=lines.append,
+                              secret_env={"OS_PASSWORD": password,
+                                          "OS_NEW_PASSWORD": PASSWORD})
+    assert changed.returncode == 0
+    assert await login(PASSWORD) == 0 and await login(password) == 1
+    again = await juju.run_action("openstack", "keystone-k8s/leader", "get-admin-password")
+    assert again == generated
+    assert PASSWORD not in (tmp_path / "lab.json").read_text()
+    assert password not in (tmp_path / "lab.json").read_text()
+
+
+async def test_no_admin_password_before_keystone_is_active(tmp_path: Path) -> None:
+    a = example("single-node")
+    lab = Lab.open(tmp_path, time_scale=0)
+    lab.ensure_hosts(a)
+    ctx = ctx_for(a, lab.backends())
+    for step in plan(a, load_release(a.release)).steps:  # up to keystone's deployment
+        if not await step.done(ctx):
+            await step.run(ctx)
+        if step.id == "juju.deploy:keystone-k8s":
+            break
+    (unit,) = lab.app("openstack", "keystone-k8s").units.values()
+    unit.settle_at = lab.now() + 1000  # still installing
+    assert lab.keystone_admin_password() is None
+    juju = lab.backends().juju
+    with pytest.raises(BackendError, match="not bootstrapped"):
+        await juju.run_action("openstack", "keystone-k8s/leader", "get-admin-password")
+    unit.settle_at = lab.now()  # active: keystone is bootstrapped with a generated password
+    result = await juju.run_action("openstack", "keystone-k8s/leader", "get-admin-password")
+    assert result == {"password": lab.keystone_admin_password()}
 
 
 # -- time and status --------------------------------------------------------------------------
@@ -269,13 +331,14 @@ async def test_openstack_client_needs_the_password(tmp_path: Path) -> None:
     lab = Lab.open(tmp_path, time_scale=0)
     lab.ensure_hosts(a)
     await run_sequentially(plan(a, load_release(a.release)), ctx_for(a, lab.backends()))
+    password = admin_secret(lab)["admin-password"]  # the one keystone generated
     lines: list[str] = []
     hosts = lab.backends().hosts
     wrong = await hosts.run("node1", ["openstack", "token", "issue"], log=lines.append,
                             secret_env={"OS_PASSWORD": "nope"})
     assert wrong.returncode == 1 and "HTTP 401" in lines[-1]
     ok = await hosts.run("node1", ["openstack", "network", "show", "external-network"],
-                         log=lines.append, secret_env={"OS_PASSWORD": PASSWORD})
+                         log=lines.append, secret_env={"OS_PASSWORD": password})
     assert ok.returncode == 0 and '"provider_type":"flat"' in lines[-1]
     missing = await hosts.run("node1", ["ip", "link"], log=lines.append)
     assert missing.returncode == 127
@@ -283,13 +346,13 @@ async def test_openstack_client_needs_the_password(tmp_path: Path) -> None:
     assert "openstackclients" in lab.state.hosts["node1"].snaps
     assert "openstackclients" not in lab.state.hosts["node2"].snaps
     elsewhere = await hosts.run("node2", ["openstack", "token", "issue"], log=lines.append,
-                                secret_env={"OS_PASSWORD": PASSWORD})
+                                secret_env={"OS_PASSWORD": password})
     assert elsewhere.returncode == 127 and lines[-1] == "sh: 1: openstack: not found"
 
     # Nova's compute services: disabling one shows it disabled, enabling restores it.
     async def nova(*args: str) -> int:
         result = await hosts.run("node1", ["openstack", "compute", "service", *args],
-                                 log=lines.append, secret_env={"OS_PASSWORD": PASSWORD})
+                                 log=lines.append, secret_env={"OS_PASSWORD": password})
         return result.returncode
 
     status = ("list", "--host", "node3", "--service", "nova-compute", "-f", "value",

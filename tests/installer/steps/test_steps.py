@@ -17,7 +17,14 @@ from installer.steps.identity import AdminPassword
 from installer.steps.snaps import SnapRefresh
 from installer.upgrade.steps import CephFlag, CephHealthy, CharmUpgrade
 from manifests.release import load_release
-from tests.installer.lab.helpers import ctx_for, example, run_concurrently, run_sequentially
+from tests.installer.lab.helpers import (
+    PASSWORD,
+    admin_secret,
+    ctx_for,
+    example,
+    run_concurrently,
+    run_sequentially,
+)
 
 
 @pytest.mark.parametrize("name", ["single-node", "three-node", "twelve-node"])
@@ -30,7 +37,9 @@ async def test_plan_installs_and_a_second_run_skips_everything(tmp_path: Path, n
     assert first["juju.bootstrap"] == "done" and first["juju.deploy:keystone-k8s"] == "done"
     # A fresh process (reopened lab) finds everything in place: every done() is true.
     again = Lab.open(tmp_path, time_scale=0)
-    second = await run_sequentially(p, ctx_for(a, again.backends()))
+    # It also knows the admin password the first run kept (the runner reads it back from
+    # the state dir).
+    second = await run_sequentially(p, ctx_for(a, again.backends(), admin_secret(again)))
     assert set(second.values()) == {"skipped"}
     st = again.state
     for h in a.hosts_with("storage"):
@@ -100,7 +109,7 @@ async def test_permanent_osd_fault_stops_only_that_host(tmp_path: Path) -> None:
     assert lab.state.hosts["node2"].osds == []
     # Fault removed: a resume finishes the host.
     fixed = Lab.open(tmp_path, time_scale=0)
-    outcome = await run_sequentially(p, ctx_for(a, fixed.backends()))
+    outcome = await run_sequentially(p, ctx_for(a, fixed.backends(), ctx.secrets))
     assert outcome["ceph.add-osd@node2"] == "done" and outcome["wait.active"] != "failed"
     assert fixed.state.hosts["node2"].osds == a.hosts[1].osd_devices
 
@@ -158,9 +167,64 @@ async def test_openstack_steps_without_the_client_say_how_to_install_it(tmp_path
     step = AdminPassword(id="keystone.admin-password", title="t", host="node1",
                          model=K8S_MODEL, auth_url=auth_url(a))
     with pytest.raises(StepFailed) as e:
-        await step.done(ctx_for(a, lab.backends()))
+        await step.done(ctx_for(a, lab.backends(), admin_secret(lab)))
     assert e.value.message == "the openstack client is not installed on node1"
     assert e.value.hint is not None and "`sudo snap install openstackclients`" in e.value.hint
+
+
+async def test_admin_password_keeps_the_one_keystone_generated(tmp_path: Path) -> None:
+    a = example("single-node")
+    lab = Lab.open(tmp_path, time_scale=0)
+    lab.ensure_hosts(a)
+    p = plan(a, load_release(a.release))
+    ctx = ctx_for(a, lab.backends())
+    for step in p.steps:
+        if step.id == "keystone.admin-password":
+            break
+        if not await step.done(ctx):
+            await step.run(ctx)
+    step = p["keystone.admin-password"]
+    assert not await step.done(ctx)  # no password known yet: nothing to log in with
+    await step.run(ctx)
+    generated = await lab.backends().juju.run_action(
+        K8S_MODEL, "keystone-k8s/leader", "get-admin-password"
+    )
+    password = generated["password"]
+    assert isinstance(password, str)
+    assert ctx.secrets == {"admin-password": password}
+    assert await step.done(ctx)
+    assert "juju run keystone-k8s/leader get-admin-password" in ctx.logs
+    assert not [line for line in ctx.logs if password in line]
+
+
+async def test_admin_password_from_a_file_is_set_through_the_identity_api(
+    tmp_path: Path,
+) -> None:
+    a = example("single-node")
+    a = a.model_copy(update={"identity": a.identity.model_copy(
+        update={"admin_password_file": str(tmp_path / "admin-password")})})
+    lab = Lab.open(tmp_path / "lab", time_scale=0)
+    lab.ensure_hosts(a)
+    # What the runner loads from the operator's file before the run.
+    ctx = ctx_for(a, lab.backends(), {"admin-password": PASSWORD})
+    outcome = await run_sequentially(plan(a, load_release(a.release)), ctx)
+    assert outcome["keystone.admin-password"] == "done"
+    assert ctx.secrets == {"admin-password": PASSWORD}  # the file's, not replaced
+    hosts, lines = lab.backends().hosts, list[str]()
+
+    async def login(password: str) -> int:
+        return (await hosts.run("node1", ["openstack", "token", "issue"], log=lines.append,
+                                secret_env={"OS_PASSWORD": password})).returncode
+
+    charm = admin_secret(lab)["admin-password"]
+    assert await login(PASSWORD) == 0 and await login(charm) == 1
+    # The new password went through the environment: the logged command names the variable.
+    assert ("sh -c 'openstack user set --domain admin_domain --password \"$OS_NEW_PASSWORD\" "
+            "admin'") in ctx.logs
+    for secret in (PASSWORD, charm):
+        assert not [line for line in ctx.logs if secret in line]
+        for f in (tmp_path / "lab").rglob("*"):
+            assert secret not in f.read_text(errors="replace"), f
 
 
 def _noop(message: str, fraction: float | None = None) -> None:

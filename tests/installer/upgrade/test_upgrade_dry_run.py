@@ -93,8 +93,10 @@ class Cloud:
         return Lab.open(self.state, time_scale=0)
 
     def password(self) -> str:
-        """The admin password the install generated (kept 0600 in the state dir)."""
-        return StateDir(self.state).secrets().load_admin_password(None)
+        """The admin password keystone-k8s generated, which the install kept 0600."""
+        password = StateDir(self.state).secrets().load_admin_password(None)
+        assert password is not None
+        return password
 
 
 @pytest.fixture
