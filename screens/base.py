@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
@@ -145,3 +145,25 @@ class UpgradeWizardScreen(WizardScreen):
 
         assert isinstance(self.app, UpgradeApp)
         return self.app.upgrade
+
+
+class SummaryScreen(WizardScreen):
+    """The last screen of a run: a summary of what was done and what next; Enter leaves."""
+
+    SHOW_BACK = False
+    NEXT_LABEL = "Exit"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "next", "Exit")]
+
+    def summary_lines(self) -> list[str]:
+        """The summary, one markup line each."""
+        return []
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll(id="body"):
+            yield Static("\n".join(self.summary_lines()), markup=True, id="summary")
+
+    def on_mount(self) -> None:
+        self.query_one("#next").focus()
+
+    def action_next(self) -> None:
+        self.app.exit(0)

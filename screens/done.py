@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import Static
-
-from screens.base import WizardScreen
+from screens.base import SummaryScreen
 
 
-class DoneScreen(WizardScreen):
+class DoneScreen(SummaryScreen):
     NAME = "done"
     TITLE_TEXT = "Done"
-    SHOW_BACK = False
-    NEXT_LABEL = "Exit"
     HELP = "The cloud is deployed. Enter or Ctrl+N leaves the installer."
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "next", "Exit")]
 
-    def body(self) -> ComposeResult:
+    def summary_lines(self) -> list[str]:
         s = self.session
         url = s.dashboard_url() or "(the first address of the load-balancer range)"
         lines = [
@@ -40,11 +30,4 @@ class DoneScreen(WizardScreen):
             "  log in to the dashboard as admin (domain admin_domain) with that password",
             "  sunbeam-install upgrade     move to a newer OpenStack release later",
         ]
-        with VerticalScroll(id="body"):
-            yield Static("\n".join(lines), markup=True, id="summary")
-
-    def on_mount(self) -> None:
-        self.query_one("#next").focus()
-
-    def action_next(self) -> None:
-        self.app.exit(0)
+        return lines

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.widgets import Static
-
-from screens.base import UpgradeWizardScreen
+from screens.base import SummaryScreen, UpgradeWizardScreen
 
 
-class UpgradeDoneScreen(UpgradeWizardScreen):
+class UpgradeDoneScreen(UpgradeWizardScreen, SummaryScreen):
     NAME = "done"
     TITLE_TEXT = "Upgraded"
-    SHOW_BACK = False
-    NEXT_LABEL = "Exit"
     HELP = "The upgrade finished. Enter or Ctrl+N leaves the installer."
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "next", "Exit")]
 
-    def body(self) -> ComposeResult:
+    def summary_lines(self) -> list[str]:
         u = self.upgrade
         lines = [
             f"[b green]The cloud runs {u.target} now.[/b green]"
@@ -33,11 +23,4 @@ class UpgradeDoneScreen(UpgradeWizardScreen):
             "  sunbeam-install status           what the upgrade run did, step by step",
             "  openstack endpoint list          check the services answer",
         ]
-        with VerticalScroll(id="body"):
-            yield Static("\n".join(lines), markup=True, id="summary")
-
-    def on_mount(self) -> None:
-        self.query_one("#next").focus()
-
-    def action_next(self) -> None:
-        self.app.exit(0)
+        return lines
