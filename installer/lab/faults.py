@@ -4,8 +4,10 @@ A spec is a comma-separated list of `OPERATION=MODE`:
 
 - OPERATION names a lab operation, `<area>.<op>[:<target>][@<host>]` (see docs/dry-run.md),
   and may use shell wildcards (`juju.deploy:*-k8s`, `snap.install:*@node2`);
-- MODE is `fail` (every attempt raises a permanent error with a hint) or `transient:N`
-  (the first N attempts raise a transient error, later ones succeed; `transient` alone is 1).
+- MODE is `fail` (every attempt raises a permanent error with a hint), `transient:N`
+  (the first N attempts raise a transient error, later ones succeed; `transient` alone is 1)
+  or `hang` (the operation never returns until the run is stopped: for trying Ctrl-C, kill and
+  resume, and for stopping a run at a known point).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class FaultSpecError(UserError):
 @dataclass(frozen=True)
 class Fault:
     pattern: str  # an operation name, possibly with wildcards
-    mode: Literal["fail", "transient"]
+    mode: Literal["fail", "transient", "hang"]
     times: int = 0  # transient: how many attempts fail
     spec: str = ""  # as the user wrote it, for hints
 
@@ -65,8 +67,8 @@ def _parse_one(item: str) -> Fault:
             f"Fault operation {operation!r} is not of the form AREA.OP[:TARGET][@HOST]; "
             f"write e.g. {_EXAMPLE} (docs/dry-run.md lists the operations)."
         )
-    if mode == "fail":
-        return Fault(operation, "fail", 0, item)
+    if mode in ("fail", "hang"):
+        return Fault(operation, mode, 0, item)
     kind, _, count = mode.partition(":")
     if kind == "transient":
         if not count:
@@ -78,7 +80,7 @@ def _parse_one(item: str) -> Fault:
             "failing attempts of at least 1, e.g. transient:2."
         )
     raise FaultSpecError(
-        f"Fault {item!r} has mode {mode!r}; write `fail` or `transient:N`, e.g. {_EXAMPLE}."
+        f"Fault {item!r} has mode {mode!r}; write `fail`, `transient:N` or `hang`, e.g. {_EXAMPLE}."
     )
 
 
@@ -89,12 +91,16 @@ class FaultPlan:
     faults: list[Fault] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)
 
+    def hangs(self, operation: str) -> bool:
+        """Whether a `hang` fault holds `operation` until the run is stopped."""
+        return any(f.mode == "hang" and f.matches(operation) for f in self.faults)
+
     def check(self, operation: str) -> None:
         """Raise the BackendError a fault prescribes for this attempt of `operation`, if any."""
         n = self.attempts.get(operation, 0) + 1
         self.attempts[operation] = n
         for f in self.faults:
-            if not f.matches(operation):
+            if f.mode == "hang" or not f.matches(operation):
                 continue
             if f.mode == "fail":
                 raise BackendError(

@@ -268,6 +268,9 @@ class Lab:
 
         `fault=False`: the caller checks the faults itself (to fail after a partial change)."""
         total = self.scaled(seconds, name)
+        if self.faults.hangs(name):
+            # Held until cancelled (Ctrl-C, the step's deadline) or killed.
+            await asyncio.Event().wait()
         try:
             if fault:
                 self.faults.check(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -119,7 +120,8 @@ def test_parse_faults() -> None:
     ("spec", "message"),
     [
         ("juju.deploy:nova-k8s", "is not OPERATION=MODE"),
-        ("juju.deploy:nova-k8s=explode", "has mode 'explode'; write `fail` or `transient:N`"),
+        ("juju.deploy:nova-k8s=explode",
+         "has mode 'explode'; write `fail`, `transient:N` or `hang`"),
         ("juju.deploy:nova-k8s=transient:x", "transient count 'x'"),
         ("juju.deploy:nova-k8s=transient:0", "transient count '0'"),
         ("deploy nova=fail", r"is not of the form AREA\.OP\[:TARGET\]\[@HOST\]"),
@@ -155,6 +157,23 @@ async def test_permanent_fault_has_a_hint(tmp_path: Path) -> None:
         assert not e.value.transient
         assert "snap.install:k8s@node1 failed" in e.value.message
         assert "resume --dry-run" in (e.value.hint or "")
+
+
+async def test_hang_fault_holds_the_operation_until_cancelled(tmp_path: Path) -> None:
+    lab = Lab.open(tmp_path, time_scale=0, faults="snap.install:juju@node1=hang")
+    lab.ensure_hosts(example("single-node"))
+    snaps = lab.backends().snaps
+    held = asyncio.ensure_future(
+        snaps.install("node1", "juju", "3.6/stable", classic=False, progress=_noop))
+    # Another operation runs to its end while the held one waits.
+    await snaps.install("node1", "k8s", "1.32/stable", classic=True, progress=_noop)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not held.done()
+    held.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await held
+    assert await snaps.info("node1", "juju") is None
 
 
 # -- persistence ------------------------------------------------------------------------------
