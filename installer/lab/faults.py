@@ -67,8 +67,10 @@ def _parse_one(item: str) -> Fault:
             f"Fault operation {operation!r} is not of the form AREA.OP[:TARGET][@HOST]; "
             f"write e.g. {_EXAMPLE} (docs/dry-run.md lists the operations)."
         )
-    if mode in ("fail", "hang"):
-        return Fault(operation, mode, 0, item)
+    if mode == "fail":
+        return Fault(operation, "fail", 0, item)
+    if mode == "hang":
+        return Fault(operation, "hang", 0, item)
     kind, _, count = mode.partition(":")
     if kind == "transient":
         if not count:
