@@ -17,7 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from installer.cmd.install import dry_run_options, new_run, open_lab
+from installer.pipeline import RunSettings
+from installer.pipeline.backends import open_lab
+from installer.pipeline.runs import new_run
 from installer.planner import plan as make_plan
 from installer.runner import Runner
 from installer.state import StateDir
@@ -51,14 +53,14 @@ async def measure(hosts: int, time_scale: float, tmp: Path) -> None:
     answers = generated_answers(hosts)
     release = load_release(answers.release)
     state = StateDir(tmp / "state").ensure()
-    lab = open_lab(state, time_scale=time_scale, faults=None, facts_dir=None)
+    settings = RunSettings.build(dry_run=True, state_dir=state.path, time_scale=time_scale)
+    lab = open_lab(settings, state)
     lab.ensure_hosts(answers)
     t = time.perf_counter()
     plan = make_plan(answers, release)
     planned = time.perf_counter() - t
-    setup = new_run(kind="install", state=state, plan=plan, answers=answers, answers_path=None,
-                    release=release, backends=lab.backends(), dry_run=True,
-                    options=dry_run_options(time_scale, None), run_options={}, lab=lab)
+    setup = new_run(kind="install", settings=settings, state=state, plan=plan, answers=answers,
+                    answers_path=None, release=release, backends=lab.backends())
     runner = Runner(plan, answers=answers, release=release, backends=setup.backends,
                     journal=setup.journal, run_id=setup.run_id, emit=lambda e: None,
                     secrets=setup.secrets, logger=setup.logger, options=setup.options)

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from installer.events import PlanStarted, StepFinished, StepLog, StepProgress, StepStarted
+from installer.interactive.install import Session
+from installer.interactive.probing import ProbedHost
 from installer.lab import default_facts
-from installer.session import ProbedHost, Session
+from installer.pipeline import RunSettings
 from screens.app import create_app
 
 HOSTS = int(os.environ.get("BENCH_HOSTS", "500"))
@@ -60,7 +62,7 @@ class KeyClock:
 
 
 def session_with_hosts() -> Session:
-    s = Session(dry_run=True, state_dir=Path("/tmp/bench-tui"))
+    s = Session(RunSettings(dry_run=True, state_dir=Path("/tmp/bench-tui")))
     for i in range(HOSTS):
         address = f"10.20.{i // 250}.{i % 250 + 2}"
         entry = ProbedHost(target=f"ubuntu@{address}", address=address, ssh_user="ubuntu",
@@ -81,7 +83,7 @@ async def key_latency(pilot: Any, keys: list[str]) -> list[float]:
 
 async def hosts_screen() -> tuple[list[float], KeyClock]:
     s = session_with_hosts()
-    from installer.session import LOCAL
+    from installer.interactive.probing import LOCAL
 
     s.hosts[LOCAL] = ProbedHost(target=LOCAL, state="ready",
                                 facts=default_facts("local", "10.20.9.1"))
@@ -98,7 +100,7 @@ async def hosts_screen() -> tuple[list[float], KeyClock]:
 async def progress_screen() -> tuple[list[float], float, KeyClock]:
     from screens.progress import ProgressScreen
 
-    app = create_app(Session(dry_run=True, state_dir=Path("/tmp/bench-tui")))
+    app = create_app(Session(RunSettings(dry_run=True, state_dir=Path("/tmp/bench-tui"))))
     async with app.run_test(size=(80, 24)) as pilot:
         screen = ProgressScreen(autostart=False)
         await app.switch_screen(screen)

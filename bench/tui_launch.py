@@ -11,10 +11,11 @@ CODE = r"""
 import time, asyncio
 t0 = time.perf_counter()
 from pathlib import Path
-from installer.session import Session
+from installer.pipeline import RunSettings
+from installer.interactive.install import Session
 from screens.app import create_app
 async def main():
-    app = create_app(Session(dry_run=True, state_dir=Path("/tmp/bench-tui")))
+    app = create_app(Session(RunSettings(dry_run=True, state_dir=Path("/tmp/bench-tui"))))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.screen.__class__.__name__ == "WelcomeScreen"

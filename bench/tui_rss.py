@@ -9,7 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from installer.session import Draft, HostDraft, Session
+from installer.interactive.draft import Draft, HostDraft
+from installer.interactive.install import Session
+from installer.pipeline import RunSettings
 from screens.app import create_app
 
 HOSTS = 100
@@ -24,7 +26,7 @@ def draft() -> Draft:
 
 
 async def run(state: Path) -> tuple[str, float, str]:
-    session = Session(dry_run=True, state_dir=state, time_scale=0)
+    session = Session(RunSettings(dry_run=True, state_dir=state, time_scale=0))
     session.draft = draft()
     app = create_app(session, start="progress")
     t = time.perf_counter()

@@ -9,7 +9,6 @@ terminal (PITFALLS), so a truly dumb terminal or a pipe gets `input()` prompts i
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import sys
@@ -19,19 +18,11 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from installer.events import Event, PlanFinished, PlanStarted, StepFinished, StepStarted
-from installer.session import (
-    LOCAL,
-    Notice,
-    ProbedHost,
-    Session,
-    SessionError,
-    check_address_list,
-    check_field,
-    has_errors,
-    management_nic,
-    role_rules,
-    suggest_roles,
-)
+from installer.interactive.fields import check_address_list, check_field, role_rules, suggest_roles
+from installer.interactive.install import Session
+from installer.interactive.notices import Notice, SessionError, has_errors
+from installer.interactive.probing import LOCAL, ProbedHost, management_nic
+from installer.pipeline.settings import RunSettings
 
 Check = Callable[[str], "str | None"]
 GIB = 1024**3
@@ -219,7 +210,7 @@ def ask_hosts(session: Session, p: Prompter) -> None:
     def check(value: str) -> str | None:
         if not value:
             return None
-        from installer.session import parse_target
+        from installer.interactive.probing import parse_target
 
         try:
             parse_target(value)
@@ -458,24 +449,25 @@ def needs_line_prompts(env: dict[str, str] | None = None) -> bool:
     return not (sys.stdin.isatty() and sys.stdout.isatty())
 
 
-def run_plain(args: argparse.Namespace, prompter: Prompter | None = None) -> int:
+def run_plain(settings: RunSettings, *, answers_path: str | None = None,
+              assume_yes: bool = False, prompter: Prompter | None = None) -> int:
     """The CLI's entry to plain mode (`--plain`, TERM=dumb, or no terminal)."""
     from installer.exits import Exit
 
     prefill = None
-    if getattr(args, "answers", None):
+    if answers_path:
         from manifests.loader import AnswersError, load_answers
 
         try:
-            prefill = load_answers(args.answers)
+            prefill = load_answers(answers_path)
         except AnswersError as e:
             print(f"sunbeam-install: {e}", file=sys.stderr)
             return int(Exit.INVALID)
-    session = Session.from_args(args, prefill=prefill)
+    session = Session(settings, prefill=prefill)
     if prompter is None:
         prompter = LinePrompter() if needs_line_prompts() else QuestionaryPrompter()
     try:
-        go = interview(session, prompter, assume_yes=bool(getattr(args, "yes", False)))
+        go = interview(session, prompter, assume_yes=assume_yes)
     except EOFError:
         print("sunbeam-install: input ended before every question was answered.", file=sys.stderr)
         return int(Exit.USAGE)

@@ -24,6 +24,9 @@ class StepContext(Protocol):
 
     def progress(self, message: str, fraction: float | None = None) -> None: ...
     def log(self, line: str) -> None: ...
+    def remaining(self) -> float:
+        """Seconds left before the runner stops this attempt of the step (its timeout)."""
+        ...
     def secret(self, name: str) -> str:
         """A secret (e.g. admin password) by name; never logged. KeyError if not known yet."""
         ...
@@ -31,6 +34,26 @@ class StepContext(Protocol):
         """Keep a secret a step learned (e.g. the password a charm generated): stored 0600 in
         the state dir for later runs and redacted from logs, events and the journal."""
         ...
+
+
+# A backend wait gets what is left of the step's time less this margin, so the backend's own
+# timeout, whose message names what it waited for (units, nodes), fires before the runner's,
+# which can only say that the step ran out of time. The margin covers the backend's last poll.
+WAIT_MARGIN_SHARE = 0.05
+WAIT_MARGIN_MIN = 2.0  # seconds
+WAIT_MARGIN_MAX = 30.0  # seconds
+
+
+def wait_timeout(ctx: StepContext) -> float:
+    """The timeout for a backend wait in a running step: its remaining time less a margin.
+
+    The margin is WAIT_MARGIN_SHARE of the remaining time, at least WAIT_MARGIN_MIN and at most
+    WAIT_MARGIN_MAX seconds, and never more than half the remaining time.
+    """
+    remaining = max(ctx.remaining(), 0.0)
+    margin = min(max(remaining * WAIT_MARGIN_SHARE, WAIT_MARGIN_MIN), WAIT_MARGIN_MAX,
+                 remaining / 2)
+    return remaining - margin
 
 
 class StepFailed(Exception):

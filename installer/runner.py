@@ -12,7 +12,8 @@ or, to be able to interrupt it (Ctrl+C), build a `Runner` with the same argument
 
 Rules (DESIGN.md "Runner"):
 - each step: `done()` first (True: outcome "skipped"), else `run()`; both inside the step's
-  timeout;
+  timeout, whose remaining time the step reads with `ctx.remaining()` (backend waits stop a
+  little before it, so their detailed message wins over the runner's "did not finish");
 - steps whose needs are finished run concurrently, at most `parallel` at once (default: 4 per
   host of the plan, at least 8), longest remaining chain first so the makespan approaches the
   critical path;
@@ -35,7 +36,7 @@ import logging
 import time
 import traceback
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,8 +57,6 @@ from installer.plan import Plan, Step, StepFailed
 from installer.secrets import Redactor, Secrets
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from installer.backends.base import Backends
     from manifests.answers import Answers
     from manifests.release import Release
@@ -131,7 +130,8 @@ class _StepResult:
 class _StepContext:
     """The StepContext one step sees: progress and log lines become its events."""
 
-    __slots__ = ("_runner", "_tail", "answers", "backends", "cancelled", "release", "step_id")
+    __slots__ = ("_runner", "_tail", "answers", "backends", "cancelled", "deadline", "release",
+                 "step_id")
 
     def __init__(self, runner: Runner, step_id: str, tail: deque[str]) -> None:
         self._runner = runner
@@ -141,6 +141,11 @@ class _StepContext:
         self.release = runner.release
         self.backends = runner.backends
         self.cancelled = runner.cancelled
+        # The current attempt's timeout, in the event loop's clock; set as each attempt starts.
+        self.deadline = asyncio.get_running_loop().time()
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
 
     def progress(self, message: str, fraction: float | None = None) -> None:
         r = self._runner
@@ -435,7 +440,8 @@ class Runner:
                 self.logger.debug("[%s] start (attempt %d): %s", step.id, attempt, step.title)
                 self.emit_safe(StepStarted(step=step.id, title=step.title, host=step.host,
                                            attempt=attempt))
-                async with asyncio.timeout(step.timeout):
+                ctx.deadline = asyncio.get_running_loop().time() + step.timeout
+                async with asyncio.timeout_at(ctx.deadline):
                     if await step.done(ctx):
                         outcome = "skipped"
                     else:
@@ -509,65 +515,6 @@ async def run_plan(
                     run_id=run_id, emit=emit, secrets=secrets, logger=logger, options=options,
                     kind=kind, log_path=log_path)
     return await runner.run()
-
-
-async def install_events(
-    answers: Answers,
-    *,
-    dry_run: bool,
-    state_dir: Path | str | None = None,
-    facts_dir: Path | str | None = None,
-    time_scale: float | None = None,
-    faults: str | list[str] | None = None,
-    parallel: int | None = None,
-    answers_path: str | None = None,
-) -> AsyncIterator[Event]:
-    """Install `answers` and yield the runner's Events as they happen (for the TUI session).
-
-    The caller has run preflight already. Holds the state dir's lock while it runs; closing the
-    generator early interrupts the run (journaled as "interrupted", resumable). In dry-run the
-    lab's hosts come from `facts_dir` (recorded probe output) as with `--facts DIR`.
-    """
-    import argparse
-    import contextlib
-    import os
-
-    from installer.cmd import install as pipeline
-    from installer.state import StateDir, resolve_state_dir
-
-    facts = str(facts_dir) if facts_dir is not None else None
-    if not dry_run:
-        pipeline.real_mode_gate()
-    os.umask(0o077)
-    override = str(state_dir) if state_dir is not None else None
-    state = StateDir(resolve_state_dir(override, dry_run=dry_run)).ensure()
-    release = pipeline.load_release_for(answers)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(state.lock("install"))
-        lab = None
-        if dry_run:
-            lab = pipeline.open_lab(state, time_scale=time_scale, faults=faults, facts_dir=facts)
-            lab.ensure_hosts(answers)
-            backends = lab.backends()
-            options = pipeline.dry_run_options(time_scale, parallel)
-        else:
-            args = argparse.Namespace(dry_run=False, parallel=parallel, state_dir=override,
-                                      accept_new_host_keys=False)
-            _, backends = pipeline.open_real_backends(answers, state, args)
-            options = pipeline.real_options(parallel)
-        from installer.planner import plan as make_plan
-
-        setup = pipeline.new_run(
-            kind="install", state=state, plan=make_plan(answers, release), answers=answers,
-            answers_path=answers_path, release=release, backends=backends, dry_run=dry_run,
-            options=options, lab=lab,
-            run_options={"time_scale": time_scale, "facts": facts, "parallel": parallel},
-        )
-        stack.callback(setup.close)
-        # aclosing: the run must be cancelled here, before the ExitStack closes its journal.
-        async with contextlib.aclosing(pipeline.stream_events(setup)) as events:
-            async for event in events:
-                yield event
 
 
 def _drop(event: Event) -> None:

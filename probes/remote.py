@@ -246,7 +246,7 @@ async def _probe_one(
         return ProbeFailure(target.text, "ssh-error", f"SSH session failed: {e}")
     except asyncssh.KeyImportError as e:
         return ProbeFailure(target.text, "auth-refused", f"a client key could not be read: {e}")
-    except (OSError, asyncio.TimeoutError) as e:
+    except (TimeoutError, OSError) as e:
         if isinstance(e, asyncio.TimeoutError):
             raise  # the caller's wait_for reports it with the configured limit
         what = e.strerror or str(e) or type(e).__name__
@@ -331,7 +331,7 @@ async def probe_hosts(
                     ),
                     timeout,
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return ProbeFailure(
                     target.text,
                     "timeout",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable
@@ -12,10 +11,11 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from installer.session import Session
+from installer.interactive.install import Session
 
 if TYPE_CHECKING:
     from installer.events import Event
+    from installer.pipeline.settings import RunSettings
     from manifests.answers import Answers
 
 # The wizard's order; Back and Next walk it. Progress and Done come after Review's Install.
@@ -71,7 +71,9 @@ def _screen_factory(name: str) -> Callable[[], Screen[None]]:
 class RunSession(Protocol):
     """What the Progress and Done screens need of a run, install or upgrade alike."""
 
-    dry_run: bool
+    @property
+    def dry_run(self) -> bool: ...
+
     log_path: str | None
     last_outcome: str | None
 
@@ -82,7 +84,8 @@ class RunSession(Protocol):
 
 class WizardApp(App[int]):
     """A guided flow of screens (install or upgrade). Returns the exit code (0 done, 3 failed,
-    130 quit while running)."""
+    130 quit while running; a failure shown on a screen: its code, e.g. 4 when the state dir is
+    locked)."""
 
     CSS_PATH = "installer.tcss"
     TITLE = "sunbeam-install"
@@ -100,6 +103,9 @@ class WizardApp(App[int]):
         self.start = start
         self.linux_console = linux_console
         self.running = False  # a run is under way (quitting then means "interrupted")
+        # The exit code of the failure a screen shows (a UserError's code, as headless mode
+        # would end with): quitting then ends with it. None while no failure is shown.
+        self.failure_code: int | None = None
         self.current = start
 
     @property
@@ -139,6 +145,8 @@ class WizardApp(App[int]):
             if quit_:
                 if self.running:
                     self.exit(130)
+                elif self.failure_code is not None:
+                    self.exit(self.failure_code)
                 else:
                     self.exit(3 if self.run_session.last_outcome == "failed" else 0)
 
@@ -165,7 +173,7 @@ def create_app(
 ) -> InstallerApp:
     """The app for `session`; `prefill` (from --answers) fills every screen's fields."""
     if prefill is not None:
-        from installer.session import Draft
+        from installer.interactive.draft import Draft
 
         session.draft = Draft.from_answers(prefill)
         session.prefilled = True
@@ -174,13 +182,12 @@ def create_app(
     return InstallerApp(session, start=start, linux_console=linux_console, ansi_color=ansi_color)
 
 
-def run_tui(args: argparse.Namespace) -> int:
+def run_tui(settings: RunSettings, *, answers_path: str | None = None) -> int:
     """The CLI's entry to the guided installer (`sunbeam-install` on a capable terminal)."""
     from installer.exits import Exit
 
     prefill = None
     partial: object = None
-    answers_path = getattr(args, "answers", None)
     if answers_path:
         from manifests.loader import AnswersError, load_answers
 
@@ -196,7 +203,7 @@ def run_tui(args: argparse.Namespace) -> int:
             print(f"sunbeam-install: cannot read the answers file {answers_path!r} "
                   f"({e.strerror}); check the path.", file=sys.stderr)
             return int(Exit.INVALID)
-    session = Session.from_args(args, prefill=prefill)
+    session = Session(settings, prefill=prefill)
     if partial is not None:
         session.prefill_partial(partial)
     app = create_app(session, prefill=prefill)

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from installer.exits import UserError
 
 if TYPE_CHECKING:
-    from installer.session import Session
-    from installer.upgrade_session import UpgradeSession
+    from installer.interactive.install import Session
+    from installer.interactive.upgrade import UpgradeSession
     from screens.app import WizardApp
+
+
+# An error that is not a UserError is a bug: the headless command line ends on it with a
+# traceback, which is Python's exit status 1.
+UNEXPECTED_ERROR_CODE = 1
+
+
+def failure_of(error: BaseException) -> tuple[str, int]:
+    """What to show for background work that raised `error`, and the exit code it means.
+
+    A UserError (SessionError included) is shown as it is and keeps its own code, as headless
+    mode prints it and exits with it; anything else is an unexpected error, named by its type."""
+    if isinstance(error, UserError):
+        return str(error), int(error.code)
+    lines = str(error).strip().splitlines()
+    what = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return (f"Unexpected error ({what}). This is a bug in sunbeam-install: please report it "
+            "with this message.", UNEXPECTED_ERROR_CODE)
 
 
 class WizardScreen(Screen[None]):
@@ -40,18 +61,17 @@ class WizardScreen(Screen[None]):
 
     @property
     def wizard(self) -> WizardApp:
-        from screens.app import WizardApp
-
-        assert isinstance(self.app, WizardApp)
-        return self.app
+        # The app module imports the screens; asking it here would tie the two in a cycle.
+        return cast("WizardApp", self.app)
 
     @property
     def session(self) -> Session:
         """The install session (install screens only; the upgrade screens have their own)."""
-        from screens.app import InstallerApp
+        from installer.interactive.install import Session
 
-        assert isinstance(self.app, InstallerApp)
-        return self.app.session
+        session = getattr(self.app, "session", None)
+        assert isinstance(session, Session)
+        return session
 
     def compose(self) -> ComposeResult:
         badge = "  [reverse] DRY RUN [/reverse]" if self.wizard.dry_run else ""
@@ -75,11 +95,12 @@ class WizardScreen(Screen[None]):
 
     def prefill_notes(self) -> list[str]:
         """What a partial --answers file got wrong or left out that this screen asks for."""
-        from screens.app import InstallerApp
+        from installer.interactive.install import Session
 
-        if not isinstance(self.app, InstallerApp) or not self.NAME:
+        session = getattr(self.app, "session", None)
+        if not isinstance(session, Session) or not self.NAME:
             return []
-        return [n.message for n in self.app.session.problems_for(self.NAME)]
+        return [n.message for n in session.problems_for(self.NAME)]
 
     def store(self) -> None:
         """Write what the screen shows into the session's draft."""
@@ -90,6 +111,30 @@ class WizardScreen(Screen[None]):
 
     def set_status(self, text: str) -> None:
         self.query_one("#nav-status", Static).update(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker of this screen that raised is shown, never lost.
+
+        Workers started with exit_on_error=False end silently on an exception unless this
+        message is handled: the screen would wait forever. (With exit_on_error, the app itself
+        stops on the error with its traceback.)"""
+        if event.state != WorkerState.ERROR or event.worker.exit_on_error:
+            return
+        error = event.worker.error
+        if error is not None:
+            self.log.error(f"worker {event.worker.name!r} failed: {error!r}")
+            self.work_failed(error)
+
+    def work_failed(self, error: BaseException) -> None:
+        """Show that this screen's background work failed with `error`; quitting then exits
+        with its code. Screens with their own place for the message override this."""
+        from rich.markup import escape
+
+        message, code = failure_of(error)
+        self.wizard.failure_code = code
+        for status in self.query("#nav-status").results(Static):  # none on Progress
+            status.update(f"[b]{escape(message)}[/b]")
+        self.notify(message, severity="error", timeout=10)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "next":
@@ -141,10 +186,11 @@ class UpgradeWizardScreen(WizardScreen):
 
     @property
     def upgrade(self) -> UpgradeSession:
-        from screens.upgrade_app import UpgradeApp
+        from installer.interactive.upgrade import UpgradeSession
 
-        assert isinstance(self.app, UpgradeApp)
-        return self.app.upgrade
+        upgrade = getattr(self.app, "upgrade", None)
+        assert isinstance(upgrade, UpgradeSession)
+        return upgrade
 
 
 class SummaryScreen(WizardScreen):

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
-from installer.session import check_field
+from installer.interactive.fields import check_field
 
 
 class AnswersValidator(Validator):

@@ -11,7 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Static
 
-from installer.session import LOCAL, ProbedHost, SessionError, parse_target
+from installer.exits import UserError
+from installer.interactive.probing import LOCAL, ProbedHost, parse_target
 from screens.base import WizardScreen
 from screens.messages import HostProbed
 
@@ -111,7 +112,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
     async def _probe(self, target: str) -> None:
         try:
             entry = await self.session.retry(target)
-        except SessionError as e:  # a malformed or duplicate target: say so on its row
+        except UserError as e:  # a malformed or duplicate target: say so on its row
             entry = self.session.hosts[target]
             entry.state, entry.error = "failed", str(e)
         self.post_message(HostProbed(entry))
@@ -137,7 +138,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
         if text and "@" in text:
             try:
                 parse_target(text)
-            except SessionError as e:
+            except UserError as e:
                 message = str(e)
         self.query_one("#target-error", Static).update(message)
 
@@ -160,7 +161,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
         error = self.query_one("#target-error", Static)
         try:
             user, address = parse_target(text)
-        except SessionError as e:
+        except UserError as e:
             error.update(str(e))
             return
         for known in self.session.hosts.values():

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from installer.session import Notice, PlanSummary, ProbedHost
-    from installer.upgrade_session import UpgradeSummary
+    from installer.interactive.install import PlanSummary
+    from installer.interactive.notices import Notice
+    from installer.interactive.probing import ProbedHost
+    from installer.interactive.upgrade import UpgradeSummary
 
 
 @dataclass
@@ -30,23 +32,29 @@ class ReviewReady(Message):
 
 @dataclass
 class RunEnded(Message):
-    """The install finished (done / failed / interrupted), or could not start (`error`)."""
+    """The install finished (done / failed / interrupted), or could not start (`error`, with
+    `code` the exit code headless mode would end with)."""
 
     outcome: str
     error: str | None = None
+    code: int | None = None
 
 
 @dataclass
 class UpgradeDetected(Message):
-    """Reading what is deployed ended; `error` says why it could not be read."""
+    """Reading what is deployed ended; `error` says why it could not be read (`code`: the
+    exit code it means)."""
 
     error: str | None = None
+    code: int | None = None
 
 
 @dataclass
 class UpgradeChecked(Message):
-    """The upgrade preflight and the plan summary are ready (or `error` says why not)."""
+    """The upgrade preflight and the plan summary are ready (or `error` says why not, and
+    `code` the exit code it means)."""
 
     notices: list[Notice]
     summary: UpgradeSummary | None
     error: str | None = None
+    code: int | None = None

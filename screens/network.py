@@ -11,7 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Checkbox, DataTable, Input, Static
 
-from installer.session import check_address_list, management_nic
+from installer.interactive.fields import check_address_list
+from installer.interactive.probing import management_nic
 from screens.base import WizardScreen
 from screens.fields import Field, field_check
 

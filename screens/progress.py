@@ -27,8 +27,8 @@ from installer.events import (
     StepProgress,
     StepStarted,
 )
-from installer.session import SessionError
-from screens.base import WizardScreen
+from installer.exits import UserError
+from screens.base import WizardScreen, failure_of
 from screens.messages import RunEnded
 
 if TYPE_CHECKING:
@@ -116,9 +116,7 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.newly_failed_hosts: list[str] = []
 
     def compose(self) -> ComposeResult:
-        badge = "  [reverse] DRY RUN [/reverse]" if self.wizard.dry_run else ""
-        title = "Upgrading" if self.wizard.RUN_NOUN == "upgrade" else self.TITLE_TEXT
-        yield Static(f"[b]{title}[/b]{badge}", id="title", markup=True)
+        yield Static(self._title(), id="title", markup=True)
         with Horizontal(id="overall"):
             yield ProgressBar(total=None, show_eta=True, id="bar")
             yield Static("", id="counts")
@@ -147,12 +145,24 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         if self.autostart:
             self.start()
 
+    def _title(self, *, not_started: bool = False) -> str:
+        badge = "  [reverse] DRY RUN [/reverse]" if self.wizard.dry_run else ""
+        if not_started:
+            title = f"{self.wizard.RUN_NOUN.capitalize()} not started"
+        else:
+            title = "Upgrading" if self.wizard.RUN_NOUN == "upgrade" else self.TITLE_TEXT
+        return f"[b]{title}[/b]{badge}"
+
     # -- the run ------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.wizard.running = True
+        self.wizard.failure_code = None
         self.outcome = None
         self.query_one("#failure").display = False
+        self.query_one("#overall").display = True
+        self.query_one("#title", Static).update(self._title())
+        # exit_on_error=False: a failure shows here (on_run_ended, work_failed), the app stays.
         self.run_worker(self._run(), group="install", exclusive=True, exit_on_error=False)
 
     async def _run(self) -> None:
@@ -165,18 +175,33 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.set_totals(totals)
         try:
             outcome = await self.wizard.run_session.run_to(self.feed)
-        except SessionError as e:
-            self.post_message(RunEnded("failed", str(e)))
+        except UserError as e:  # the session's SessionError, or the run's (e.g. state locked)
+            self.post_message(RunEnded("failed", str(e), int(e.code)))
             return
         self.post_message(RunEnded(outcome))
+
+    def work_failed(self, error: BaseException) -> None:
+        """The run's worker raised something other than a UserError: a bug, shown as such,
+        its traceback in the log pane for the report."""
+        import traceback
+
+        message, code = failure_of(error)
+        self.query_one("#log", Log).write_lines(
+            "".join(traceback.format_exception(error)).splitlines())
+        self.post_message(RunEnded("failed", message, code))
 
     def on_run_ended(self, message: RunEnded) -> None:
         self.wizard.running = False
         self.flush()
         self.outcome = message.outcome
         if message.error:
-            self._show_failure(f"[b]The {self.wizard.RUN_NOUN} could not start:[/b] "
-                               f"{escape(message.error)}")
+            # Nothing ran: no bar waiting for steps, and the title says so.
+            self.wizard.failure_code = message.code
+            self.query_one("#overall").display = False
+            self.query_one("#title", Static).update(self._title(not_started=True))
+            self._show_failure(f"[b red]The {self.wizard.RUN_NOUN} could not start:[/b red] "
+                               f"{escape(message.error)}\n[b]r[/b] tries again; "
+                               "[b]Ctrl+Q[/b] quits.")
         elif message.outcome == "done":
             self.wizard.goto("done")
         elif not self.failed:
@@ -197,7 +222,7 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
             self._host(name).total = total
 
     def _host(self, name: str | None) -> HostRow:
-        from installer.session import CLUSTER
+        from installer.interactive.install import CLUSTER
 
         key = name or CLUSTER
         row = self.hosts.get(key)

@@ -11,7 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Static
 
-from installer.session import Notice, PlanSummary, SessionError, has_errors
+from installer.exits import UserError
+from installer.interactive.install import PlanSummary
+from installer.interactive.notices import Notice, has_errors
 from screens.base import WizardScreen
 from screens.messages import ReviewReady
 
@@ -79,7 +81,7 @@ Save writes the answers file: `sunbeam-install --answers FILE` repeats this inst
         if not has_errors(notices):
             try:
                 summary = await asyncio.to_thread(self.session.plan_summary)
-            except SessionError as e:
+            except UserError as e:
                 error = str(e)
         self.post_message(ReviewReady(notices, summary, error))
 
@@ -126,7 +128,7 @@ Save writes the answers file: `sunbeam-install --answers FILE` repeats this inst
         result = self.query_one("#save-result", Static)
         try:
             written = self.session.save_answers(path)
-        except SessionError as e:
+        except UserError as e:
             result.update(f"[red]{e}[/red]")
             return
         result.update(f"[green]Saved to {written}[/green]")

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from installer.session import role_rules, suggest_roles
+from installer.interactive.fields import role_rules, suggest_roles
 from manifests.answers import ROLES
 from screens.base import WizardScreen
 

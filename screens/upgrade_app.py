@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-import argparse
 import os
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.screen import Screen
 
-from installer.upgrade_session import UpgradeSession
+from installer.interactive.upgrade import UpgradeSession
 from screens.app import WizardApp
+
+if TYPE_CHECKING:
+    from installer.pipeline.settings import RunSettings
 
 UPGRADE_ORDER: tuple[str, ...] = (
     "upgrade-detect", "upgrade-target", "upgrade-changes", "upgrade-preflight",
@@ -66,9 +68,10 @@ def create_upgrade_app(upgrade: UpgradeSession, *, linux_console: bool | None = 
     return UpgradeApp(upgrade, linux_console=linux_console, ansi_color=ansi_color)
 
 
-def run_upgrade_tui(args: argparse.Namespace) -> int:
+def run_upgrade_tui(settings: RunSettings, *, answers_path: str | None = None,
+                    compute_batch: int | None = None) -> int:
     """The CLI's entry to the upgrade wizard (`sunbeam-install upgrade` on a capable terminal)."""
-    upgrade = UpgradeSession.from_args(args)
+    upgrade = UpgradeSession(settings, answers_path=answers_path, compute_batch=compute_batch)
     code = create_upgrade_app(upgrade).run()
     if upgrade.log_path:
         print(f"Log: {upgrade.log_path}")

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from installer.upgrade_session import ChangeRow
+from installer.interactive.upgrade import ChangeRow
 from screens.base import UpgradeWizardScreen
 
 

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from installer.session import SessionError
-from screens.base import UpgradeWizardScreen
+from installer.exits import UserError
+from screens.base import UpgradeWizardScreen, failure_of
 from screens.messages import UpgradeDetected
 
 
@@ -45,17 +45,23 @@ Up/Down scroll the table; Ctrl+N chooses the target release."""
                          ("Rev", 5), ("Units", 5)):
             table.add_column(c, key=c, width=width)
         table.focus()
+        # exit_on_error=False: a failure shows here (on_upgrade_detected, work_failed).
         self.run_worker(self._detect(), group="detect", exclusive=True, exit_on_error=False)
 
     async def _detect(self) -> None:
         try:
             await self.upgrade.detect()
-        except SessionError as e:
-            self.post_message(UpgradeDetected(str(e)))
+        except UserError as e:
+            self.post_message(UpgradeDetected(str(e), int(e.code)))
             return
         self.post_message(UpgradeDetected())
 
+    def work_failed(self, error: BaseException) -> None:
+        """Detection raised something other than a UserError (a bug): shown in the header."""
+        self.post_message(UpgradeDetected(*failure_of(error)))
+
     def on_upgrade_detected(self, message: UpgradeDetected) -> None:
+        self.wizard.failure_code = message.code  # None once read
         header = self.query_one("#deployed", Static)
         if message.error:
             header.update(f"[b red]The deployed cloud cannot be read:[/b red] "

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Checkbox, Static
 
-from installer.session import Notice, SessionError, has_errors
-from installer.upgrade_session import UpgradeSummary
-from screens.base import UpgradeWizardScreen
+from installer.exits import UserError
+from installer.interactive.notices import Notice, has_errors
+from installer.interactive.upgrade import UpgradeSummary
+from screens.base import UpgradeWizardScreen, failure_of
 from screens.messages import UpgradeChecked
 from screens.review import findings_markup
 
@@ -38,6 +39,7 @@ cause and run `sunbeam-install upgrade` again. Warnings must be accepted with th
 
     def on_mount(self) -> None:
         self.query_one("#accept").display = False
+        # exit_on_error=False: a failure shows here (on_upgrade_checked, work_failed).
         self.run_worker(self._check(), group="preflight", exclusive=True, exit_on_error=False)
 
     async def _check(self) -> None:
@@ -45,16 +47,21 @@ cause and run `sunbeam-install upgrade` again. Warnings must be accepted with th
             notices = await asyncio.to_thread(self.upgrade.preflight)
             summary = None if has_errors(notices) else await asyncio.to_thread(
                 self.upgrade.summary)
-        except SessionError as e:
-            self.post_message(UpgradeChecked([], None, str(e)))
+        except UserError as e:
+            self.post_message(UpgradeChecked([], None, str(e), int(e.code)))
             return
         self.post_message(UpgradeChecked(notices, summary))
+
+    def work_failed(self, error: BaseException) -> None:
+        """The preflight raised something other than a UserError (a bug): shown as findings."""
+        self.post_message(UpgradeChecked([], None, *failure_of(error)))
 
     def on_upgrade_checked(self, message: UpgradeChecked) -> None:
         from rich.markup import escape
 
         self.notices, self.summary, self.checked = message.notices, message.summary, True
         findings = self.query_one("#findings", Static)
+        self.wizard.failure_code = message.code  # None once checked
         if message.error:
             findings.update(f"[b red]The preflight could not run:[/b red] "
                             f"{escape(message.error)}")

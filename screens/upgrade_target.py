@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from installer.session import SessionError
+from installer.exits import UserError
 from screens.base import UpgradeWizardScreen
 
 
@@ -77,7 +77,7 @@ what changes."""
         release = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         try:
             self.upgrade.choose(release)
-        except SessionError as e:
+        except UserError as e:
             self.set_status(str(e))
             self.notify(str(e), severity="warning", timeout=6)
             return

@@ -33,6 +33,20 @@ def test_core_packages_import_without_textual(package: str) -> None:
     assert "textual" not in loaded_after(code)
 
 
+def test_interactive_model_imports_without_textual_or_backends() -> None:
+    """installer.interactive, the model the TUI and plain mode drive, is Textual-free, and its
+    modules load no backend library until a probe or a run needs one."""
+    code = (
+        "import importlib, pkgutil\n"
+        "import installer.interactive as p\n"
+        "names = [m.name for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.')]\n"
+        "assert {'install', 'upgrade', 'notices'} <= {n.rsplit('.', 1)[1] for n in names}\n"
+        "for name in names:\n"
+        "    importlib.import_module(name)\n"
+    )
+    assert not loaded_after(code) & set(HEAVY)
+
+
 def test_help_and_validate_load_no_heavy_library() -> None:
     code = (
         "import contextlib, io\n"

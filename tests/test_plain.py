@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from installer.interactive.install import Session
+from installer.pipeline import RunSettings
 from installer.plain import LinePrompter, QuestionaryPrompter, interview
-from installer.session import Session
 from manifests.loader import load_answers
 
 FACTS = Path(__file__).resolve().parent / "screens" / "facts"
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.timeout(30)  # an incomplete key script must fail, not 
 
 
 def make_session(tmp_path: Path) -> Session:
-    return Session(dry_run=True, state_dir=tmp_path / "state", facts_dir=FACTS, time_scale=0)
+    return Session(RunSettings(dry_run=True, state_dir=tmp_path / "state",
+                               facts_dir=FACTS, time_scale=0))
 
 
 LINES = [

@@ -7,7 +7,8 @@ worth retrying (a snapd change conflict, a Juju API hiccup) has `transient=True`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -164,3 +165,13 @@ class Backends:
     juju: JujuBackend
     k8s: K8sBackend
     hosts: HostBackend
+    # Connections and clients to close when the command ends (the real backends' SSH
+    # connections, HTTP clients); bound to the loop they were opened on.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        """Close what the backends opened; each closer runs even when another fails."""
+        for close in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                await close()
+        self.closers.clear()

@@ -3,9 +3,13 @@
 Every long-running external tool (``juju bootstrap``, ``juju add-machine``, ``snap`` on the
 local host, ``sudo`` wrappers) goes through `run_command`, so the runner sees their output as it
 happens instead of after minutes of silence (jubilant waits for each command and streams nothing).
+Short commands whose output is parsed (``juju status --format json``) go through
+`capture_command`, which keeps stdout and stderr apart.
 
 The child runs in its own process group (``start_new_session``) so a timeout or a cancelled step
-kills the whole tree (``juju`` spawns ssh, ssh spawns more), not only the direct child.
+kills the whole tree (``juju`` spawns ssh, ssh spawns more), not only the direct child. A thread
+running ``subprocess.run`` could not be cancelled: the step's task would end while its ``juju``
+kept running, and the event loop would wait for that thread at exit (Ctrl+C hanging).
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ import contextlib
 import os
 import signal
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from installer.backends.base import BackendError, CommandResult, LogFn
 
 # How long a process group gets between SIGTERM and SIGKILL.
 KILL_GRACE = 3.0
 TAIL_LINES = 40
+# asyncio's readline raises ValueError on a line longer than its limit (64 KiB by default), and
+# one-line JSON (`juju status`, `ceph osd dump`) grows with the cluster.
+LINE_LIMIT = 16 * 1024 * 1024
 REDACTED = "********"
 
 
@@ -50,8 +58,73 @@ async def _kill_group(proc: asyncio.subprocess.Process) -> None:
         try:
             await asyncio.wait_for(proc.wait(), wait)
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
+
+
+@contextlib.asynccontextmanager
+async def _owned(proc: asyncio.subprocess.Process) -> AsyncIterator[None]:
+    """Kill and reap the child's process group if the body does not finish normally.
+
+    Cancellation (the runner stopping a step, Ctrl+C) lands here as CancelledError: the group is
+    gone and reaped before the cancellation propagates, so no ``juju`` outlives its step.
+    """
+    try:
+        yield
+    except BaseException:
+        # shield: a second cancel while killing must not leave the group half-killed.
+        await asyncio.shield(_kill_group(proc))
+        raise
+
+
+def _environment(
+    env: Mapping[str, str] | None, secret_env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    full = dict(os.environ)
+    full.update(env or {})
+    full.update(secret_env or {})
+    return full
+
+
+@dataclass(frozen=True)
+class CapturedOutput:
+    """What `capture_command` returns: the exit code and the whole stdout and stderr."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def capture_command(
+    argv: Sequence[str],
+    *,
+    stdin: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+) -> CapturedOutput:
+    """Run `argv` to its end and return its exit code, stdout and stderr, kept apart.
+
+    For short commands whose output is parsed. The child runs in its own process group;
+    cancelling the caller kills that group (SIGTERM, SIGKILL after KILL_GRACE) and reaps it
+    before the cancellation propagates. Raises FileNotFoundError or PermissionError when the
+    program cannot be started (callers know the better hint).
+    """
+    if not argv:
+        raise BackendError("Cannot run an empty command.")
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_environment(env),
+        start_new_session=True,
+        limit=LINE_LIMIT,
+    )
+    async with _owned(proc):
+        out, err = await proc.communicate(stdin)
+    assert proc.returncode is not None
+    return CapturedOutput(
+        proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    )
 
 
 async def run_command(
@@ -78,18 +151,16 @@ async def run_command(
         raise BackendError("Cannot run an empty command.")
     emit = log or _no_log
     secrets = [v for v in (secret_env or {}).values() if v]
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    full_env.update(secret_env or {})
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv,
             stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            env=full_env,
+            env=_environment(env, secret_env),
             cwd=cwd,
             start_new_session=True,
+            limit=LINE_LIMIT,
         )
     except FileNotFoundError:
         raise BackendError(
@@ -130,19 +201,15 @@ async def run_command(
         await proc.wait()
 
     try:
-        await asyncio.wait_for(pump(), timeout)
-    except asyncio.TimeoutError:
-        await _kill_group(proc)
+        async with _owned(proc):
+            await asyncio.wait_for(pump(), timeout)
+    except TimeoutError:
         raise CommandTimeout(
             f"The command {_show(argv)} did not finish within {timeout:g} s and was stopped.",
             hint="Look at its last output lines in the log; raise the step's timeout if the "
             "host is just slow.",
             transient=False,
         ) from None
-    except BaseException:
-        # Cancelled (the runner stopping a step) or a bug: leave no orphaned process tree.
-        await asyncio.shield(_kill_group(proc))
-        raise
     assert proc.returncode is not None
     result = CommandResult(proc.returncode, tuple(lines))
     if check and proc.returncode != 0:

@@ -1,10 +1,12 @@
-"""JujuBackend over the `juju` CLI: jubilant for short calls, our streaming runner for long ones.
+"""JujuBackend over the `juju` CLI, every call an asyncio subprocess the installer owns.
 
-jubilant (Canonical's maintained CLI wrapper, which Sunbeam moved to) runs each command with
-`subprocess.run`: it blocks and streams nothing, so its calls run in a worker thread and only the
-short ones go through it. ``bootstrap`` and ``add-machine`` take minutes and their output is the
-operator's only sign of life, so they run through `commands.run_command`, streamed line by line
-(jubilant's add_machine also does not return the new machine's id).
+Each call runs ``juju`` in its own process group through `commands.capture_command` (short
+calls whose JSON is parsed) or `commands.run_command` (``bootstrap`` and ``add-machine``, which
+take minutes and whose output, streamed line by line, is the operator's only sign of life).
+A cancelled step (Ctrl+C, the runner's interrupt) kills that group and reaps it, so no ``juju``
+outlives its step. jubilant (Canonical's CLI wrapper, which Sunbeam moved to) is used only to
+parse ``juju status`` and ``juju run`` JSON: its calls run ``subprocess.run``, which blocks a
+thread that cannot be cancelled.
 
 Models are addressed as ``controller:model`` once the controller is known, so the operator's
 own ``juju switch`` never redirects the installer. Idempotency: "already exists" answers of
@@ -18,9 +20,11 @@ import asyncio
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from installer.backends.base import (
     AppStatus,
@@ -30,12 +34,10 @@ from installer.backends.base import (
     ProgressFn,
     UnitStatus,
 )
-from installer.backends.commands import run_command
+from installer.backends.commands import CapturedOutput, capture_command, run_command
 
 if TYPE_CHECKING:
     import jubilant
-
-T = TypeVar("T")
 
 # Phrases of juju errors worth retrying: the controller API restarting or briefly unreachable.
 _TRANSIENT = (
@@ -61,6 +63,12 @@ def _config_value(key: str, value: object) -> ConfigValue:
         f"The charm config value {key}={value!r} is not a string, number or boolean.",
         hint="Give config values as plain strings, numbers or true/false.",
     )
+
+
+def _config_arg(key: str, value: ConfigValue) -> str:
+    # Juju reads YAML booleans; Python's True would arrive as the string "True".
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return f"{key}={text}"
 
 
 def _last_line(text: str) -> str:
@@ -98,47 +106,41 @@ class JujuCliBackend:
             return model
         return f"{self.controller}:{model}"
 
-    def _juju(self, model: str | None = None) -> jubilant.Juju:
-        import jubilant
+    async def _cli(
+        self,
+        what: str,
+        *args: str,
+        model: str | None = None,
+        stdin: bytes | None = None,
+        ok_if_exists: bool = False,
+    ) -> str:
+        """Run ``juju ARGS`` (with ``--model`` after the command when `model` is given) and
+        return its stdout; a failure becomes BackendError naming `what`."""
+        output = await self._capture(*args, model=model, stdin=stdin)
+        if output.returncode != 0:
+            if ok_if_exists and any(p in output.stderr for p in _ALREADY):
+                return ""
+            raise self._error(what, output.stderr or output.stdout, output.returncode)
+        return output.stdout
 
-        return jubilant.Juju(
-            model=self._model(model) if model else None, cli_binary=self.cli_binary
-        )
-
-    async def _call(
-        self, what: str, fn: Callable[[], T], *, ok_if_exists: bool = False
-    ) -> T | None:
-        """Run a blocking jubilant call in a thread; juju failures become BackendError."""
-        import jubilant
-
+    async def _capture(
+        self, *args: str, model: str | None = None, stdin: bytes | None = None
+    ) -> CapturedOutput:
+        argv = [self.cli_binary, args[0]]
+        if model is not None:
+            argv += ["--model", self._model(model)]
+        argv += args[1:]
         try:
-            return await asyncio.to_thread(fn)
-        except jubilant.CLIError as e:
-            stderr = e.stderr or ""
-            if ok_if_exists and any(p in stderr for p in _ALREADY):
-                return None
-            raise self._error(what, stderr or e.stdout or "", e.returncode) from None
+            return await capture_command(argv, stdin=stdin)
         except FileNotFoundError:
             raise BackendError(
                 f"The juju command {self.cli_binary!r} was not found.",
                 hint="Install it with `sudo snap install juju` (the install does this first).",
             ) from None
-        except jubilant.TaskError as e:
-            task = e.task
-            msg = task.message or _last_line("\n".join(task.log)) or task.status
+        except PermissionError:
             raise BackendError(
-                f"The juju action {what} failed: {msg}",
-                hint="See `juju show-operation` for the full action output.",
-            ) from None
-        except TimeoutError as e:
-            raise BackendError(
-                f"juju {what} timed out: {_last_line(str(e))}",
-                hint="The controller may be overloaded; retry.",
-                transient=True,
-            ) from None
-        except ValueError as e:  # jubilant: unknown action or unit
-            raise BackendError(
-                f"juju {what} failed: {_last_line(str(e))}", hint="Check the unit and action names."
+                f"The juju command {self.cli_binary!r} cannot be executed (permission denied).",
+                hint="Check the file's permissions.",
             ) from None
 
     def _error(self, what: str, output: str, code: int) -> BackendError:
@@ -152,19 +154,31 @@ class JujuCliBackend:
         )
         return BackendError(f"juju {what} failed: {line}", hint=hint, transient=transient)
 
-    async def _json(self, *args: str) -> Any:
-        juju = self._juju()
-        out = await self._call(" ".join(args[:1]), lambda: juju.cli(*args, include_model=False))
+    @staticmethod
+    def _parse_json(what: str, text: str) -> Any:
         try:
-            return json.loads(out or "{}")
+            return json.loads(text or "{}")
         except ValueError:
             raise BackendError(
-                f"juju {args[0]} printed output that is not JSON.",
+                f"juju {what} printed output that is not JSON.",
                 hint="Check the juju version (3.6 is expected).",
             ) from None
 
+    async def _json(self, *args: str) -> Any:
+        return self._parse_json(args[0], await self._cli(args[0], *args))
+
     def _controller_args(self) -> list[str]:
         return ["--controller", self.controller] if self.controller else []
+
+    def _params_dir(self) -> str | None:
+        """Where a params file must live for juju to read it: a strictly confined snap cannot
+        read /tmp, only its own common directory (as jubilant does)."""
+        found = shutil.which(self.cli_binary)
+        if found is None or "/snap/" not in found:
+            return None
+        path = os.path.expanduser("~/snap/juju/common")
+        os.makedirs(path, exist_ok=True)
+        return path
 
     # -- controllers, clouds, models ---------------------------------------------------------
 
@@ -211,10 +225,9 @@ class JujuCliBackend:
         return sorted(names)
 
     async def add_model(self, name: str, cloud: str) -> None:
-        juju = self._juju()
-        await self._call(
+        await self._cli(
             f"add-model {name}",
-            lambda: juju.add_model(name, cloud, controller=self.controller),
+            "add-model", "--no-switch", name, cloud, *self._controller_args(),
             ok_if_exists=True,
         )
 
@@ -254,9 +267,7 @@ class JujuCliBackend:
         return found
 
     async def _machine_with_address(self, model: str, address: str) -> str | None:
-        juju = self._juju(model)
-        st = await self._call(f"status -m {model}", juju.status)
-        assert st is not None
+        st = await self._status(model)
         for mid, m in st.machines.items():
             if address == m.dns_name or address in m.ip_addresses:
                 return mid
@@ -264,11 +275,23 @@ class JujuCliBackend:
 
     # -- status ------------------------------------------------------------------------------
 
+    async def _status(self, model: str) -> jubilant.Status:
+        import jubilant
+
+        what = f"status -m {model}"
+        out = await self._cli(what, "status", "--format", "json", model=model)
+        data = self._parse_json(what, out)
+        try:
+            return jubilant.Status._from_dict(data)
+        except (KeyError, TypeError, ValueError) as e:
+            raise BackendError(
+                f"juju {what} printed JSON the installer does not understand ({e!r} missing "
+                "or wrong).",
+                hint="Check the juju version (3.6 is expected).",
+            ) from None
+
     async def status(self, model: str) -> ModelStatus:
-        juju = self._juju(model)
-        st = await self._call(f"status -m {model}", juju.status)
-        assert st is not None
-        return _model_status(model, st)
+        return _model_status(model, await self._status(model))
 
     # -- applications ------------------------------------------------------------------------
 
@@ -286,36 +309,34 @@ class JujuCliBackend:
         to: Sequence[str] = (),
         base: str | None = None,
     ) -> None:
-        juju = self._juju(model)
-        cfg = {k: _config_value(k, v) for k, v in (config or {}).items()} or None
-        await self._call(
-            f"deploy {app}",
-            lambda: juju.deploy(
-                charm,
-                app,
-                channel=channel,
-                revision=revision,
-                config=cfg,
-                trust=trust,
-                num_units=num_units,
-                to=list(to) or None,
-                base=base,
-            ),
-            ok_if_exists=True,
-        )
+        args = ["deploy", charm, app]
+        if base is not None:
+            args += ["--base", base]
+        args += ["--channel", channel]
+        for k, v in (config or {}).items():
+            args += ["--config", _config_arg(k, _config_value(k, v))]
+        if num_units != 1:
+            args += ["--num-units", str(num_units)]
+        if revision is not None:
+            args += ["--revision", str(revision)]
+        if to:
+            args += ["--to", ",".join(to)]
+        if trust:
+            args.append("--trust")
+        await self._cli(f"deploy {app}", *args, model=model, ok_if_exists=True)
 
     async def add_unit(self, model: str, app: str, *, to: str) -> None:
-        juju = self._juju(model)
-        await self._call(f"add-unit {app}", lambda: juju.add_unit(app, to=to))
+        placement = ["--to", to] if to else []
+        await self._cli(f"add-unit {app}", "add-unit", app, *placement, model=model)
 
     async def refresh(
         self, model: str, app: str, *, channel: str, revision: int | None = None
     ) -> None:
-        juju = self._juju(model)
+        args = ["refresh", app, "--channel", channel]
+        if revision is not None:
+            args += ["--revision", str(revision)]
         try:
-            await self._call(
-                f"refresh {app}", lambda: juju.refresh(app, channel=channel, revision=revision)
-            )
+            await self._cli(f"refresh {app}", *args, model=model)
         except BackendError as e:
             # Already at that channel/revision: the wanted state.
             if "already running charm" in e.message:
@@ -323,13 +344,11 @@ class JujuCliBackend:
             raise
 
     async def config(self, model: str, app: str, values: Mapping[str, object]) -> None:
-        juju = self._juju(model)
-        cfg = {k: _config_value(k, v) for k, v in values.items()}
-        await self._call(f"config {app}", lambda: juju.config(app, cfg))
+        pairs = [_config_arg(k, _config_value(k, v)) for k, v in values.items()]
+        await self._cli(f"config {app}", "config", app, *pairs, model=model)
 
     async def integrate(self, model: str, a: str, b: str) -> None:
-        juju = self._juju(model)
-        await self._call(f"integrate {a} {b}", lambda: juju.integrate(a, b), ok_if_exists=True)
+        await self._cli(f"integrate {a} {b}", "integrate", a, b, model=model, ok_if_exists=True)
 
     async def offer(self, model: str, endpoint: str, name: str) -> None:
         app, sep, ep = endpoint.partition(":")
@@ -338,24 +357,71 @@ class JujuCliBackend:
                 f"The offer endpoint {endpoint!r} is not of the form app:endpoint.",
                 hint="Write it as e.g. keystone-k8s:identity-credentials.",
             )
-        juju = self._juju(model)
-        await self._call(
-            f"offer {endpoint}", lambda: juju.offer(app, endpoint=ep, name=name), ok_if_exists=True
-        )
+        # `juju offer` takes no --model: the model is part of the offered endpoint.
+        controller, _, model_name = self._model(model).rpartition(":")
+        args = ["offer", f"{model_name}.{app}:{ep}"]
+        if controller:
+            args += ["--controller", controller]
+        await self._cli(f"offer {endpoint}", *args, name, ok_if_exists=True)
 
     async def consume(self, model: str, url: str, alias: str) -> None:
-        juju = self._juju(model)
-        await self._call(f"consume {url}", lambda: juju.consume(url, alias), ok_if_exists=True)
+        await self._cli(f"consume {url}", "consume", url, alias, model=model, ok_if_exists=True)
 
     async def run_action(
         self, model: str, unit: str, action: str, params: Mapping[str, object] | None = None
     ) -> dict[str, object]:
-        juju = self._juju(model)
-        task = await self._call(
-            f"{action} on {unit}",
-            lambda: juju.run(unit, action, dict(params) if params else None, wait=self.action_wait),
-        )
-        assert task is not None
+        """Run `action` on `unit` (``app/leader`` allowed), wait for it, return its results."""
+        import jubilant
+        import yaml
+
+        what = f"{action} on {unit}"
+        args = ["run", "--format", "json", unit, action, "--wait", f"{self.action_wait:g}s"]
+        if params is None:
+            output = await self._capture(*args, model=model)
+        else:
+            # A 0600 file, not the command line: parameters may hold a password.
+            with tempfile.NamedTemporaryFile(
+                "w", prefix="juju-params-", suffix=".yaml", dir=self._params_dir()
+            ) as params_file:
+                yaml.safe_dump(dict(params), params_file)
+                params_file.flush()
+                output = await self._capture(*args, "--params", params_file.name, model=model)
+        stdout, stderr = output.stdout, output.stderr
+        if output.returncode != 0:
+            if "timed out" in stderr:
+                raise BackendError(
+                    f"juju {what} timed out: {_last_line(stderr)}",
+                    hint="The controller may be overloaded; retry.",
+                    transient=True,
+                )
+            if "(not found)" in stderr:
+                raise BackendError(
+                    f"juju {what} failed: {_last_line(stderr)}",
+                    hint="Check the unit and action names.",
+                )
+            # With a failed task juju exits non-zero and still prints the task.
+            if "task failed" not in stderr:
+                raise self._error(what, stderr or stdout, output.returncode)
+        results = self._parse_json(what, stdout) if stdout.strip() else {}
+        if not results:
+            raise BackendError(
+                f"juju {what} failed: {_last_line(stderr) or 'no task was reported'}",
+                hint="Check the unit and action names.",
+            )
+        try:
+            # Keyed by the unit that ran it: app/leader comes back as app/N.
+            task = jubilant.Task._from_dict(next(iter(results.values())))
+        except (KeyError, TypeError, AttributeError) as e:
+            raise BackendError(
+                f"juju {what} printed a task the installer does not understand ({e!r}).",
+                hint="Check the juju version (3.6 is expected).",
+            ) from None
+        if not task.success:
+            msg = task.message or _last_line("\n".join(task.log)) or task.status
+            raise BackendError(
+                f"The juju action {what} failed: {msg}",
+                hint="See `juju show-operation` for the full action output.",
+            )
         return dict(task.results)
 
     async def wait_settled(

@@ -2,15 +2,14 @@
 
 asyncssh, lightkube and jubilant are imported only by the backends' methods, not here, so
 `--help`, `validate`, `plan` and the TUI's first screen never pay for them (DESIGN "Backends").
-`installer.cmd.install.open_real_backends` calls `open_real`.
+`installer.pipeline.backends.open_backends` opens them for a command and closes them after.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +78,8 @@ def real_backends(
     juju_binary: str | None = None,
     controller: str | None = None,
     known_hosts: str | Path | None = None,
+    client_keys: Sequence[Any] | None = None,
+    poll_interval: float | None = None,
 ) -> Backends:
     """The real Backends for the hosts of `answers`.
 
@@ -103,36 +104,51 @@ def real_backends(
         if h.address is not None
     }
     connections = SshConnections(
-        targets, known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys
+        targets, known_hosts=known_hosts, accept_new_host_keys=accept_new_host_keys,
+        client_keys=client_keys,
     )
 
     def snapd_for(host: str) -> SnapdClient:
         if host in local_hosts:
-            return SnapdClient.local(snapd_socket, where="on this host")
-        user = targets[host].user if host in targets else None
-        return remote_client(connections, host, sudo=user not in (None, "root"))
+            client = SnapdClient.local(snapd_socket, where="on this host")
+        else:
+            user = targets[host].user if host in targets else None
+            client = remote_client(connections, host, sudo=user not in (None, "root"))
+        if poll_interval is not None:
+            client.poll_interval = poll_interval
+        return client
 
     juju = JujuCliBackend(
         cli_binary=juju_binary or _juju_binary(),
         controller=controller or controller_name(answers),
     )
 
+    snaps = SnapdSnapBackend(snapd_for)
+    k8s = LightkubeK8sBackend(kubeconfig, kubeconfig_source=charm_kubeconfig(juju))
+    if poll_interval is not None:
+        juju.poll_interval = k8s.poll_interval = poll_interval
     return Backends(
-        snaps=SnapdSnapBackend(snapd_for),
+        snaps=snaps,
         juju=juju,
-        k8s=LightkubeK8sBackend(kubeconfig, kubeconfig_source=charm_kubeconfig(juju)),
+        k8s=k8s,
         hosts=SshHostBackend(connections, LocalHostBackend(is_root=os.geteuid() == 0), local_hosts),
+        # The SSH connections last: the remote snapd clients ride on them.
+        closers=[connections.close, snaps.aclose, k8s.aclose],
     )
 
 
-def probe_answer_hosts(
-    answers: Answers, *, accept_new_host_keys: bool
+async def probe_answer_hosts(
+    answers: Answers,
+    *,
+    accept_new_host_keys: bool,
+    known_hosts: str | Path | None = None,
+    client_keys: Sequence[Any] | None = None,
 ) -> tuple[dict[str, HostFacts], dict[str, str]]:
     """Probe every host of the answers (this machine locally, the others over SSH): the facts
     of those that answered and, by host name, the one-line reason of those that did not."""
     from probes.facts import HostFacts
     from probes.local import probe_local
-    from probes.remote import probe_hosts_sync
+    from probes.remote import probe_hosts
 
     facts: dict[str, HostFacts] = {}
     failures: dict[str, str] = {}
@@ -143,7 +159,8 @@ def probe_answer_hosts(
         else:
             remote[f"{h.ssh_user + '@' if h.ssh_user else ''}{h.address}"] = h.name
     if remote:
-        results = probe_hosts_sync(list(remote), accept_new_host_keys=accept_new_host_keys)
+        results = await probe_hosts(list(remote), accept_new_host_keys=accept_new_host_keys,
+                                    known_hosts=known_hosts, client_keys=client_keys)
         for target, result in results.items():
             if isinstance(result, HostFacts):
                 facts[remote[target]] = result
@@ -152,27 +169,20 @@ def probe_answer_hosts(
     return facts, failures
 
 
-def probe_facts(answers: Answers, *, accept_new_host_keys: bool) -> dict[str, HostFacts]:
+async def probe_facts(
+    answers: Answers,
+    *,
+    accept_new_host_keys: bool,
+    known_hosts: str | Path | None = None,
+    client_keys: Sequence[Any] | None = None,
+) -> dict[str, HostFacts]:
     """Host facts of every host; UserError (exit 4) naming each host that could not be probed."""
     from installer.exits import Exit, UserError
 
-    facts, failures = probe_answer_hosts(answers, accept_new_host_keys=accept_new_host_keys)
+    facts, failures = await probe_answer_hosts(
+        answers, accept_new_host_keys=accept_new_host_keys, known_hosts=known_hosts,
+        client_keys=client_keys)
     if failures:
         lines = "; ".join(f"{name}: {reason}" for name, reason in failures.items())
         raise UserError(f"Cannot probe {lines}.", Exit.PREREQUISITE)
     return facts
-
-
-def open_real(
-    answers: Answers, state: Any, args: argparse.Namespace
-) -> tuple[dict[str, HostFacts], Backends]:
-    """The hook `installer.cmd.install.open_real_backends` calls: probe, then open backends."""
-    from installer.exits import Exit, UserError
-
-    missing = check_prerequisites()
-    if missing:
-        raise UserError("A real install needs " + "; ".join(missing) + ".", Exit.PREREQUISITE)
-    accept_new = bool(getattr(args, "accept_new_host_keys", False))
-    facts = probe_facts(answers, accept_new_host_keys=accept_new)
-    path = getattr(state, "path", state)
-    return facts, real_backends(answers, path, accept_new_host_keys=accept_new)

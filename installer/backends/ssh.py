@@ -188,7 +188,7 @@ class SshConnections:
                 hint="Check sshd on that host.",
                 transient=True,
             ) from None
-        except (OSError, asyncio.TimeoutError) as e:
+        except (TimeoutError, OSError) as e:
             what = (e.strerror if isinstance(e, OSError) else None) or str(e) or "timed out"
             raise BackendError(
                 f"Cannot reach {host} at {t.address} port {t.port}: {what}.",
@@ -259,7 +259,7 @@ class SshConnections:
 
             try:
                 await asyncio.wait_for(all_of_it(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 _stop(proc)
                 raise BackendError(
                     f"The command on {host} did not finish within {timeout:g} s and was stopped.",

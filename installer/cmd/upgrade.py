@@ -10,10 +10,18 @@ capable terminal it lists the supported targets and says to pass --to."""
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
+from typing import TYPE_CHECKING
 
 from installer.cmd._options import add_run_options
-from installer.exits import Exit
+from installer.cmd.install import settings_from_args
+from installer.exits import Exit, UserError
+
+if TYPE_CHECKING:
+    from installer.pipeline.settings import RunSettings
+    from installer.upgrade.detect import Deployed
 
 PROG = "sunbeam-install"
 
@@ -36,14 +44,148 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.show:
-        from installer.upgrade.run import show
-
-        return show(args)
+        return asyncio.run(show(settings_from_args(args), args))
     if not args.to:
         return guided_upgrade(args)
-    from installer.upgrade.run import headless_upgrade
+    if args.compute_batch is not None and args.compute_batch < 1:
+        raise UserError(f"--compute-batch {args.compute_batch} is below 1; give how many "
+                        "compute hosts to refresh at once (1 or more).", Exit.USAGE)
+    settings = settings_from_args(args)
+    settings.check()
+    if not settings.dry_run:
+        from installer.pipeline.backends import real_mode_gate
 
-    return headless_upgrade(args)
+        real_mode_gate(settings)
+    return asyncio.run(headless_upgrade(settings, args))
+
+
+# --------------------------------------------------------------------------------------------
+# `upgrade --show`
+
+
+async def show(settings: RunSettings, args: argparse.Namespace) -> int:
+    """Print what is deployed and where it may go; change nothing."""
+    from installer.pipeline.upgrade import open_upgrade
+    from installer.upgrade.targets import supported_targets
+
+    async with open_upgrade(settings, answers_path=getattr(args, "answers", None),
+                            look_only=True) as job:
+        deployed = await job.detect()
+    targets = supported_targets(deployed.release) if deployed.release else []
+    if args.json:
+        print(json.dumps({
+            "deployed": deployed.model_dump(mode="json"),
+            "targets": [{"release": t.target, "supported": t.supported, "reason": t.reason,
+                         "skip_level": t.skip_level} for t in targets],
+        }, indent=2))
+        return int(Exit.OK)
+    for line in describe(deployed):
+        print(line)
+    for t in targets:
+        print(f"  -> {t.target}: {'supported' if t.supported else 'refused'}. {t.reason}")
+    if deployed.release and not targets:
+        print(f"  No newer release is shipped than {deployed.release}.")
+    return int(Exit.OK)
+
+
+def describe(deployed: Deployed) -> list[str]:
+    """What is deployed, a line per charm and snap, for the operator."""
+    src = {"journal": "from the journal", "channels": "from the channels",
+           "unknown": "unknown"}[deployed.release_source]
+    lines = [f"Deployed release: {deployed.release or 'unknown'} ({src}); channels match "
+             f"{deployed.channels_release or 'no single release'}"]
+    for a in deployed.apps:
+        state = "active" if a.settled else "NOT settled"
+        lines.append(f"  charm {a.app:28} {a.channel or '-':22} rev {a.revision!s:5} "
+                     f"{len(a.units)} unit(s) {state}")
+    for s in deployed.snaps:
+        lines.append(f"  snap  {s.name + '@' + s.host:28} {s.channel:22} rev {s.revision}")
+    for note in deployed.notes:
+        lines.append(f"  note: {note}")
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# `upgrade --to RELEASE`
+
+
+async def headless_upgrade(settings: RunSettings, args: argparse.Namespace) -> int:
+    from installer.cmd.install import confirm, run_rendered
+    from installer.pipeline.resume import continue_setup
+    from installer.pipeline.upgrade import open_upgrade
+    from installer.preflight.finding import format_finding, summarize
+    from installer.upgrade.planner import UpgradeOptions
+    from installer.upgrade.targets import check_target, diff, format_diff
+    from manifests.release import load_release
+
+    async with open_upgrade(settings, answers_path=getattr(args, "answers", None)) as job:
+        unfinished = job.unfinished()
+        if unfinished is not None:
+            last, record = unfinished
+            if record is not None and record.to_release != args.to:
+                raise UserError(f"The upgrade run {last.id} to {record.to_release} did not "
+                                f"finish; continue it with `{PROG} resume` before upgrading "
+                                f"to {args.to}.", Exit.INVALID)
+            print(f"{PROG}: continuing the unfinished upgrade run {last.id} to {args.to}.",
+                  file=sys.stderr)
+            setup = await continue_setup(settings, job.state, last, job.stack)
+            try:
+                return await run_rendered(setup, args)
+            finally:
+                setup.close()
+        for f in job.run_findings:
+            print(format_finding(f), file=sys.stderr)
+        if job.run_findings:
+            return int(Exit.INVALID)
+
+        deployed = await job.detect()
+        if deployed.release is None:
+            raise UserError("Which release the cloud runs cannot be told (no finished install "
+                            "in the journal and the channels match no shipped release); "
+                            f"`{PROG} upgrade --show` lists them.", Exit.INVALID)
+        if deployed.release == args.to:
+            print(f"The cloud runs {args.to} already; there is nothing to upgrade.")
+            return int(Exit.OK)
+        verdict = check_target(deployed.release, args.to)
+        if not verdict.supported:
+            raise UserError(f"Cannot upgrade to {args.to}: {verdict.reason}", Exit.INVALID)
+        target = load_release(args.to)
+        # With `--events jsonl` on stdout, stdout carries only JSON lines.
+        out = sys.stderr if args.events == "jsonl" and not args.events_file else sys.stdout
+        print(f"Upgrade {deployed.release} -> {target.release} ({target.codename}): "
+              f"{verdict.reason}", file=out)
+        for line in format_diff(diff(deployed, target, job.answers)):
+            print(f"  {line}", file=out)
+        out.flush()
+
+        findings = job.preflight(target)
+        errors, warnings, _ = summarize(findings)
+        for f in findings:
+            print(format_finding(f), file=sys.stderr)
+        if errors:
+            print(f"{PROG}: upgrade preflight found {errors} error(s); fix them and run the "
+                  "upgrade again.", file=sys.stderr)
+            return int(Exit.INVALID)
+        if warnings:
+            confirm(f"Upgrade despite {warnings} warning(s)?", yes=args.yes)
+        elif not settings.dry_run:
+            confirm(f"Upgrade the cloud on {len(job.answers.hosts)} host(s) to "
+                    f"{target.release}?", yes=args.yes)
+
+        options = UpgradeOptions(compute_batch=args.compute_batch,
+                                 disable_scheduling=bool(args.one_at_a_time))
+        if args.one_at_a_time:
+            options = UpgradeOptions(compute_batch=1, disable_scheduling=True)
+        plan = job.plan(target, options)
+        if not plan.steps:
+            print(f"Nothing to upgrade: everything is on {target.release}'s channels already.",
+                  file=out)
+            return int(Exit.OK)
+        setup = job.start(target, options, plan)
+        try:
+            return await run_rendered(setup, args)
+        finally:
+            setup.close()
 
 
 def guided_upgrade(args: argparse.Namespace) -> int:
@@ -53,18 +195,13 @@ def guided_upgrade(args: argparse.Namespace) -> int:
     if not needs_line_prompts():
         from screens.upgrade_app import run_upgrade_tui
 
-        return run_upgrade_tui(args)
-    import asyncio
+        return run_upgrade_tui(settings_from_args(args),
+                               answers_path=getattr(args, "answers", None),
+                               compute_batch=args.compute_batch)
+    from installer.interactive.upgrade import UpgradeSession
 
-    from installer.session import SessionError
-    from installer.upgrade_session import UpgradeSession
-
-    session = UpgradeSession.from_args(args)
-    try:
-        deployed = asyncio.run(session.detect())
-    except SessionError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
-        return int(Exit.INVALID)
+    session = UpgradeSession(settings_from_args(args), answers_path=getattr(args, "answers", None))
+    deployed = asyncio.run(session.detect())  # a UserError reaches main() with its exit code
     targets = session.targets()
     print(f"The cloud runs {deployed.release or 'an unknown release'}.")
     for t in targets:

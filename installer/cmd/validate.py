@@ -64,11 +64,13 @@ def run(args: argparse.Namespace) -> int:
         where = f"facts from {args.facts}" if args.facts else "the simulated lab's default hosts"
         return _preflight.report_preflight(loaded, facts, where=where, real_mode=False)
     if args.probe:
+        import asyncio
+
         from installer.backends.real import probe_answer_hosts
 
-        facts, unreachable = probe_answer_hosts(
+        facts, unreachable = asyncio.run(probe_answer_hosts(
             answers, accept_new_host_keys=args.accept_new_host_keys
-        )
+        ))
         return _preflight.report_preflight(
             loaded, facts, where="the probed hosts", real_mode=True, unreachable=unreachable
         )

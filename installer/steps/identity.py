@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from installer.backends.base import CommandResult, LogFn
-from installer.plan import Step, StepContext, StepFailed
+from installer.plan import Step, StepContext, StepFailed, wait_timeout
 
 ADMIN_PASSWORD = "admin-password"  # the name of the secret in ctx.secret()
 # The client comes from the openstackclients snap (the planner installs it on the host that runs
@@ -139,7 +139,7 @@ class AdminPassword(Step):
 
     async def run(self, ctx: StepContext) -> None:
         await ctx.backends.juju.wait_settled(
-            self.model, list(self.wait_for), progress=ctx.progress, timeout=self.timeout
+            self.model, list(self.wait_for), progress=ctx.progress, timeout=wait_timeout(ctx)
         )
         charm_password = await self._charm_password(ctx)
         if ctx.answers.identity.admin_password_file is None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from installer.plan import Step, StepContext, StepFailed
+from installer.plan import Step, StepContext, StepFailed, wait_timeout
 from installer.steps import machine_of, unit_on
 
 
@@ -228,7 +228,7 @@ class WaitSettled(Step):
         for model, apps in self.apps.items():
             ctx.log(f"waiting for {len(apps)} applications of model {model} to settle")
             await ctx.backends.juju.wait_settled(
-                model, list(apps), progress=ctx.progress, timeout=self.timeout
+                model, list(apps), progress=ctx.progress, timeout=wait_timeout(ctx)
             )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from installer.plan import Step, StepContext
+from installer.plan import Step, StepContext, wait_timeout
 
 
 @dataclass(eq=False, kw_only=True)
@@ -18,7 +18,7 @@ class NodesReady(Step):
 
     async def run(self, ctx: StepContext) -> None:
         await ctx.backends.k8s.wait_nodes_ready(
-            self.count, progress=ctx.progress, timeout=self.timeout
+            self.count, progress=ctx.progress, timeout=wait_timeout(ctx)
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from installer.plan import Step, StepContext, StepFailed
+from installer.plan import Step, StepContext, StepFailed, wait_timeout
 from installer.steps.identity import OPENSTACK, run_openstack
 
 PHYSNET = "physnet1"
@@ -47,7 +47,7 @@ class ExternalNetwork(Step):
 
     async def run(self, ctx: StepContext) -> None:
         await ctx.backends.juju.wait_settled(
-            self.model, list(self.wait_for), progress=ctx.progress, timeout=self.timeout
+            self.model, list(self.wait_for), progress=ctx.progress, timeout=wait_timeout(ctx)
         )
         if await self._openstack(ctx, "network", "show", self.network, "-f", "value", "-c", "id"):
             provider = (

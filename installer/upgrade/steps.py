@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from installer.backends.base import BackendError, CommandResult, LogFn
-from installer.plan import Step, StepContext, StepFailed
+from installer.plan import Step, StepContext, StepFailed, wait_timeout
 from installer.steps.identity import COMMAND_NOT_FOUND, OPENSTACK, run_openstack
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class CharmUpgrade(Step):
             ctx.log(f"{self.app} is on {self.channel} already; waiting for it to settle")
         try:
             await juju.wait_settled(self.model, [self.app], progress=ctx.progress,
-                                    timeout=self.timeout)
+                                    timeout=wait_timeout(ctx))
         except BackendError as e:
             if e.transient:
                 raise
@@ -218,7 +218,7 @@ class CephHealthy(Step):
         host = _host(self)
         ctx.log(f"waiting for {self.app} to be active and idle")
         await ctx.backends.juju.wait_settled(self.model, [self.app], progress=ctx.progress,
-                                             timeout=self.timeout)
+                                             timeout=wait_timeout(ctx))
         missing = await self._missing(ctx)
         if missing:
             # The flags stay set: with OSDs missing, Ceph must not rebalance yet.
@@ -235,14 +235,16 @@ class CephHealthy(Step):
                 ctx.log(f"sudo {CEPH} osd unset {flag}")
                 await ceph(ctx, host, "osd", "unset", flag)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.health_timeout
+        # Within the step's own time too, so this message, not the runner's, says what failed.
+        patience = min(self.health_timeout, wait_timeout(ctx))
+        deadline = loop.time() + patience
         while True:
             status, checks = await ceph_health(ctx, host)
             if status == HEALTH_OK:
                 break
             if loop.time() >= deadline:
                 raise StepFailed(
-                    f"Ceph is still {status} {self.health_timeout:g} s after {host}'s refresh"
+                    f"Ceph is still {status} {patience:g} s after {host}'s refresh"
                     + (f" ({'; '.join(checks)})" if checks else ""),
                     hint=f"On {host}: `sudo {CEPH} health detail` says what it waits for; "
                     "once it reports HEALTH_OK run `sunbeam-install resume` (the next storage "

@@ -10,6 +10,11 @@ Behaviour knobs in the state:
   fail: {"deploy:nova-k8s": "ERROR ..."}   the next matching command fails with that stderr
                        (key = "<command>" or "<command>:<first positional>"); value popped
   error_units: ["x/0"] units stay in workload error
+  blocked_units: {"x/0": "message"}        units stay blocked (agent idle) with that message
+  hang: {"status": 60}                     a matching command (key as in `fail`) sleeps that
+                       many seconds, then fails; before sleeping it appends its pid to the file
+                       "$FAKE_JUJU_STATE.hung" (one line each), so a test can wait for it and
+                       check that it was killed
   action_results: {"add-osd": {...}}       results of `juju run`
   action_fail: {"add-osd": "message"}      the action fails with that message
   hostnames: {"10.20.0.11": "node1"}       the hostname status reports per machine address
@@ -632,6 +637,7 @@ def _status_info(current: str, message: str = "") -> dict[str, Any]:
 def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     calls = s["status_calls"]
     error_units = set(s.get("error_units", []))
+    blocked_units: dict[str, str] = s.get("blocked_units", {})
     machines = {
         mid: {
             "juju-status": _status_info("started") | {"version": VERSION},
@@ -660,6 +666,8 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
             age = calls - u["born"]
             if uname in error_units:
                 wl, ag, msg = "error", "idle", 'hook failed: "install"'
+            elif uname in blocked_units:
+                wl, ag, msg = "blocked", "idle", str(blocked_units[uname])
             elif age >= s["settle_after"]:
                 wl, ag, msg = "active", "idle", ""
                 if a["charm"] == "keystone-k8s":
@@ -758,6 +766,19 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _hang_seconds(state: dict[str, Any], argv: list[str]) -> float:
+    """How long this call must hang (state["hang"], keyed like state["fail"]); 0: not at all."""
+    hang = state.get("hang") or {}
+    try:
+        cmd, _, pos = parse(argv)
+    except JujuError:
+        return 0.0
+    for key in (f"{cmd}:{pos[0]}" if pos else cmd, cmd):
+        if key in hang:
+            return float(hang[key])
+    return 0.0
+
+
 def main() -> int:
     path = os.environ.get("FAKE_JUJU_STATE")
     if not path:
@@ -768,14 +789,24 @@ def main() -> int:
         p = Path(path)
         state = json.loads(p.read_text()) if p.exists() and p.read_text() else {}
         state.setdefault("calls", []).append(sys.argv[1:])
+        hang = _hang_seconds(state, sys.argv[1:])
         code = 0
-        try:
-            cmd, opts, pos = parse(sys.argv[1:])
-            Fake(state).run(cmd, opts, pos)
-        except JujuError as e:
-            sys.stderr.write(str(e) + "\n")
-            code = e.code
+        if not hang:
+            try:
+                cmd, opts, pos = parse(sys.argv[1:])
+                Fake(state).run(cmd, opts, pos)
+            except JujuError as e:
+                sys.stderr.write(str(e) + "\n")
+                code = e.code
         p.write_text(json.dumps(state))
+    if hang:
+        # Outside the lock: other calls go on while this one hangs, as with a stuck controller.
+        fd = os.open(path + ".hung", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        time.sleep(hang)
+        sys.stderr.write(f"ERROR the fake hung for {hang:g} s\n")
+        return 1
     return code
 
 

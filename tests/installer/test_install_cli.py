@@ -16,10 +16,12 @@ import pytest
 import yaml
 
 from installer.cli import main
-from installer.cmd.install import real_mode_gate
 from installer.events import PlanFinished, PlanStarted, StepFinished, StepStarted, parse_event
 from installer.exits import Exit, UserError
 from installer.lab import Lab
+from installer.pipeline import RunSettings
+from installer.pipeline.backends import real_mode_gate
+from installer.pipeline.settings import RealEndpoints
 from installer.state import StateDir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,8 +157,10 @@ def test_permanent_fault_exits_3_with_the_message_and_resume_finishes(
     assert step in {e.step for e in evs2 if isinstance(e, StepStarted)}
     assert evs2[0].already_done == len(finished_before)  # type: ignore[union-attr]
 
-    assert cli("resume", "--state-dir", str(tmp_path / "state")) == 0
-    assert "nothing to resume" in capsys.readouterr().out
+    assert cli("resume", "--state-dir", str(tmp_path / "state"), "--events", "jsonl") == 0
+    # Said to the operator on stderr: with --events jsonl, stdout carries only JSON lines.
+    out = capsys.readouterr()
+    assert "nothing to resume" in out.err and out.out == ""
 
 
 def test_known_password_never_reaches_state_files_or_output(
@@ -287,7 +291,8 @@ def test_bad_parallel_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_real_mode_gate_says_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(UserError) as e:
-        real_mode_gate(snapd_socket=tmp_path / "snapd.socket")
+        real_mode_gate(RunSettings(dry_run=False, endpoints=RealEndpoints(
+            snapd_socket=str(tmp_path / "snapd.socket"))))
     assert e.value.code == Exit.PREREQUISITE
     assert "snapd" in str(e.value) and "--dry-run" in str(e.value)
 

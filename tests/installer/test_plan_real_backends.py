@@ -2,7 +2,7 @@
 
   snaps   SnapdSnapBackend -> httpx over a unix socket (local host) or SshCurlTransport ->
           asyncssh -> `sudo -n curl --unix-socket` (remote hosts) -> tests/fakes/snapd.py
-  juju    JujuCliBackend (jubilant + the streaming runner) -> the fake `juju` executable
+  juju    JujuCliBackend (asyncio subprocesses, jubilant parses) -> the fake `juju` executable
   k8s     LightkubeK8sBackend (lightkube, a token kubeconfig) -> tests/fakes/k8s_api.py
   hosts   LocalHostBackend / SshHostBackend -> the fake `openstack` client, locally or over SSH;
           it is on no host until the plan's snap.install:openstackclients step has each host's
@@ -182,6 +182,9 @@ class Ctx:
 
     def log(self, line: str) -> None:
         self.logs.append(line)
+
+    def remaining(self) -> float:
+        return 3600.0  # a step's default timeout: waits here end by their own timeouts
 
     # What the runner's Secrets would hold: the password file's, or what a step kept.
     secrets: dict[str, str] = field(default_factory=dict)

@@ -360,3 +360,26 @@ async def test_steps_see_cancelled_and_may_stop_themselves(h: Harness) -> None:
     assert res.outcome == "interrupted" and not res.failures
     assert h.journal is not None
     assert [r.state for r in h.journal.steps(h.run_id)] == ["running"]
+
+
+async def test_steps_read_the_remaining_time_of_their_current_attempt(h: Harness) -> None:
+    @dataclass(eq=False)
+    class Timed(Step):
+        seen: list[float] = field(default_factory=list)
+
+        async def done(self, ctx: StepContext) -> bool:
+            return False
+
+        async def run(self, ctx: StepContext) -> None:
+            self.seen.append(ctx.remaining())
+            if len(self.seen) == 1:
+                await asyncio.sleep(0.2)
+                self.seen.append(ctx.remaining())
+                raise BackendError("API hiccup", transient=True)
+
+    step = Timed("timed", "Timed", timeout=30)
+    res = await h.run(Plan([step]))
+    assert res.outcome == "done"
+    first, later, retry = step.seen
+    assert 25 < first <= 30 and later <= first - 0.2
+    assert 25 < retry <= 30  # a retry gets the whole timeout again

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from installer.session import Session
+from installer.interactive.install import Session
+from installer.pipeline import RunSettings
 from manifests.loader import load_answers
 
 from ..conftest import EXAMPLES
@@ -17,7 +18,7 @@ async def test_prefilled_dry_run_passes_preflight_like_headless(name: str, tmp_p
     # `--answers FILE --tui --dry-run` must find the disks and NICs the file names, as the
     # headless dry-run of the same file does (validate --dry-run: 0 errors).
     answers = load_answers(EXAMPLES / name)
-    session = Session(dry_run=True, state_dir=tmp_path, prefill=answers, time_scale=0)
+    session = Session(RunSettings(dry_run=True, state_dir=tmp_path, time_scale=0), prefill=answers)
     await session.probe_local()
     for h in answers.hosts:
         if h.address is not None and str(h.address) != "10.20.0.11":
@@ -33,6 +34,20 @@ async def test_prefilled_dry_run_passes_preflight_like_headless(name: str, tmp_p
 
 
 def test_dashboard_url_is_horizon_behind_the_load_balancer(tmp_path: Path) -> None:
-    session = Session(dry_run=True, state_dir=tmp_path,
+    session = Session(RunSettings(dry_run=True, state_dir=tmp_path),
                       prefill=load_answers(EXAMPLES / "three-node.yaml"))
     assert session.dashboard_url() == "https://10.20.0.200/openstack-horizon"
+
+
+def test_session_errors_are_user_errors_with_the_invalid_exit_code() -> None:
+    # One error type reaches the front ends: a SessionError is a UserError, code 1 by default.
+    from installer.exits import Exit, UserError
+    from installer.interactive.notices import SessionError
+    from installer.interactive.probing import parse_target
+
+    with pytest.raises(UserError) as raised:
+        parse_target("10.20.0.12")
+    assert isinstance(raised.value, SessionError)
+    assert raised.value.code == Exit.INVALID
+    assert "write it as e.g. ubuntu@10.20.0.12" in str(raised.value)
+    assert SessionError("x", Exit.PREREQUISITE).code == Exit.PREREQUISITE

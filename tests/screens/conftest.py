@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from installer.session import Session
+from installer.interactive.install import Session
+from installer.pipeline import RunSettings
 
 FACTS = Path(__file__).resolve().parent / "facts"
 SIZE = (80, 24)
@@ -13,7 +14,8 @@ SIZE = (80, 24)
 @pytest.fixture
 def session(tmp_path: Path) -> Session:
     """A dry-run session whose hosts are the recorded facts in tests/screens/facts."""
-    return Session(dry_run=True, state_dir=tmp_path / "state", facts_dir=FACTS, time_scale=0)
+    return Session(RunSettings(dry_run=True, state_dir=tmp_path / "state",
+                               facts_dir=FACTS, time_scale=0))
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ import yaml
 from textual.widgets import DataTable, Input, Static
 
 from installer.events import PlanStarted, StepFinished, StepStarted
-from installer.session import Session, partial_draft, screen_of
+from installer.interactive.draft import partial_draft, screen_of
+from installer.interactive.install import Session
 from screens.app import create_app
 from tests.screens.conftest import SIZE
 from tests.screens.test_wizard import to_hosts

@@ -11,7 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from installer.events import PlanFinished, PlanStarted, StepFinished, StepLog, StepStarted
-from installer.session import Session
+from installer.interactive.install import Session
+from installer.pipeline import RunSettings
 from screens.app import create_app
 from tests.screens.conftest import FACTS, SIZE
 
@@ -20,7 +21,7 @@ STATE = Path("/tmp/sunbeam-install-snapshots")
 
 
 def app_at(start: str = "welcome") -> Any:
-    session = Session(dry_run=True, state_dir=STATE, facts_dir=FACTS, time_scale=0)
+    session = Session(RunSettings(dry_run=True, state_dir=STATE, facts_dir=FACTS, time_scale=0))
     return create_app(session, start=start)
 
 

@@ -14,7 +14,8 @@ import yaml
 from textual.widgets import Button, Checkbox, DataTable, Static
 
 from installer.cli import main
-from installer.upgrade_session import UpgradeSession
+from installer.interactive.upgrade import UpgradeSession
+from installer.pipeline import RunSettings
 from manifests.answers import Answers
 from screens.upgrade_app import UpgradeApp, create_upgrade_app
 from tests.installer.upgrade.test_upgrade_dry_run import write_facts
@@ -58,7 +59,8 @@ def text_of(app: UpgradeApp, selector: str) -> str:
 async def test_upgrade_wizard_moves_the_lab_from_2024_1_to_2025_1(
         cloud: tuple[Path, Path]) -> None:
     state, facts24 = cloud
-    upgrade = UpgradeSession(dry_run=True, state_dir=state, facts_dir=facts24, time_scale=0)
+    upgrade = UpgradeSession(RunSettings(dry_run=True, state_dir=state,
+                                         facts_dir=facts24, time_scale=0))
     app = create_upgrade_app(upgrade)
     async with app.run_test(size=SIZE) as pilot:
         assert app.current == "upgrade-detect"
@@ -112,7 +114,8 @@ async def test_upgrade_wizard_moves_the_lab_from_2024_1_to_2025_1(
     assert upgrade.last_outcome == "done"
 
     # The lab, read afresh, runs 2025.1 on every charm and snap.
-    after = UpgradeSession(dry_run=True, state_dir=state, facts_dir=facts24, time_scale=0)
+    after = UpgradeSession(RunSettings(dry_run=True, state_dir=state,
+                                       facts_dir=facts24, time_scale=0))
     deployed = await after.detect()
     assert deployed.release == "2025.1"
     assert deployed.channels_release == "2025.1"
@@ -121,7 +124,7 @@ async def test_upgrade_wizard_moves_the_lab_from_2024_1_to_2025_1(
 async def test_upgrade_preflight_errors_block(cloud: tuple[Path, Path]) -> None:
     # Without --facts the lab's hosts still run Ubuntu 22.04, which 2025.1 is not built for.
     state, _ = cloud
-    upgrade = UpgradeSession(dry_run=True, state_dir=state, time_scale=0)
+    upgrade = UpgradeSession(RunSettings(dry_run=True, state_dir=state, time_scale=0))
     app = create_upgrade_app(upgrade)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: upgrade.deployed is not None, timeout=20)
@@ -136,7 +139,8 @@ async def test_upgrade_preflight_errors_block(cloud: tuple[Path, Path]) -> None:
 
 async def test_refused_targets_are_greyed_with_the_reason(cloud: tuple[Path, Path]) -> None:
     state, facts24 = cloud
-    upgrade = UpgradeSession(dry_run=True, state_dir=state, facts_dir=facts24, time_scale=0)
+    upgrade = UpgradeSession(RunSettings(dry_run=True, state_dir=state,
+                                         facts_dir=facts24, time_scale=0))
     app = create_upgrade_app(upgrade)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: upgrade.deployed is not None, timeout=20)
@@ -161,7 +165,7 @@ async def test_refused_targets_are_greyed_with_the_reason(cloud: tuple[Path, Pat
 
 
 async def test_upgrade_without_an_install_says_what_to_pass(tmp_path: Path) -> None:
-    upgrade = UpgradeSession(dry_run=True, state_dir=tmp_path / "empty", time_scale=0)
+    upgrade = UpgradeSession(RunSettings(dry_run=True, state_dir=tmp_path / "empty", time_scale=0))
     app = create_upgrade_app(upgrade)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: "cannot be read" in text_of(app, "#deployed"), timeout=10)

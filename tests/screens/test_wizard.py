@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Static
 
-from installer.session import Session
+from installer.interactive.install import Session
 from screens.app import InstallerApp, create_app
 from tests.screens.conftest import SIZE
 

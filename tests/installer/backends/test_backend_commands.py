@@ -9,7 +9,7 @@ import time
 import pytest
 
 from installer.backends.base import BackendError
-from installer.backends.commands import CommandTimeout, redact, run_command
+from installer.backends.commands import CommandTimeout, capture_command, redact, run_command
 
 PY = sys.executable
 
@@ -110,6 +110,42 @@ async def test_cancel_kills_the_child(tmp_path) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not _alive(int(pidfile.read_text()))
+
+
+async def test_a_line_longer_than_asyncios_default_limit_is_read_whole() -> None:
+    # asyncio's readline gives up at 64 KiB; one-line JSON from a large cluster is longer.
+    lines: list[str] = []
+    result = await run_command([PY, "-c", "print('x' * 300_000); print('end')"], log=lines.append)
+    assert result.returncode == 0 and lines == ["x" * 300_000, "end"]
+
+
+async def test_capture_keeps_stdout_and_stderr_apart() -> None:
+    script = "import sys\nprint('{\"a\": 1}')\nprint('ERROR no', file=sys.stderr)\nsys.exit(3)"
+    out = await capture_command([PY, "-c", script])
+    assert (out.returncode, out.stdout, out.stderr) == (3, '{"a": 1}\n', "ERROR no\n")
+
+
+async def test_cancelled_capture_kills_the_process_group(tmp_path) -> None:
+    pidfile = tmp_path / "grandchild.pid"
+    inner = f"import os, time\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)"
+    outer = f"import subprocess, sys, time\nsubprocess.Popen([sys.executable, '-c', {inner!r}])\n" \
+        "time.sleep(60)"
+    task = asyncio.ensure_future(capture_command([PY, "-c", outer]))
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text()):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    grandchild = int(pidfile.read_text())
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 5
+    # The grandchild is not ours to reap: once killed it is a zombie of init at most.
+    deadline = time.monotonic() + 5
+    while _alive(grandchild):
+        assert time.monotonic() < deadline, "the grandchild survived"
+        await asyncio.sleep(0.02)
 
 
 async def test_missing_program_is_a_clear_error() -> None:

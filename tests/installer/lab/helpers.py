@@ -41,6 +41,9 @@ class Ctx:
     def log(self, line: str) -> None:
         self.logs.append(line)
 
+    def remaining(self) -> float:
+        return 3600.0  # a step's default timeout: waits here end by their own timeouts
+
     def secret(self, name: str) -> str:
         self.secrets_asked.append(name)
         assert name == "admin-password"

@@ -1,0 +1,368 @@
+"""The guided install's session: the one object the TUI and the plain line mode both drive.
+
+Screens and prompts never talk to Juju, Kubernetes, snapd or SSH. They ask this session to
+probe hosts (-> HostFacts), keep the answers being built (a `Draft`), validate them
+(-> `Notice`s from the answers-file rules and preflight), summarise the plan, save the answers
+file and run the install (-> the runner's Events). Everything heavy is imported lazily so the
+first screen appears quickly and `--help` never pays for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from installer.events import Event, PlanFinished, PlanStarted
+from installer.interactive.draft import Draft, HostDraft, partial_draft, screen_of
+from installer.interactive.notices import (
+    Notice,
+    SessionError,
+    first_error,
+    has_errors,
+    notice_from_finding,
+    one_line,
+    sentence,
+)
+from installer.interactive.probing import (
+    LOCAL,
+    FactsDirProber,
+    LabProfileProber,
+    ProbedHost,
+    Prober,
+    RealProber,
+    management_address,
+    management_cidr,
+    parse_target,
+)
+from installer.pipeline.settings import RunSettings
+from manifests.answers import Answers
+from probes.facts import HostFacts
+
+# --------------------------------------------------------------------------------------------
+# Plan summary.
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    steps: int
+    hosts: int
+    by_kind: dict[str, int]  # step kind (id before ':') -> count
+    titles: list[str]  # first steps' titles, in order
+
+
+# --------------------------------------------------------------------------------------------
+# The session.
+
+
+class Session:
+    """One guided install: hosts and their facts, the draft answers, findings, plan and run."""
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        *,
+        prefill: Answers | None = None,
+        prober: Prober | None = None,
+    ) -> None:
+        self.settings = settings
+        self.state_dir = settings.resolved_state_dir()
+        if prober is None:
+            if settings.facts_dir is not None:
+                prober = FactsDirProber(settings.facts_dir)
+            elif settings.dry_run:
+                prober = LabProfileProber(lambda: self.draft)
+            else:
+                prober = RealProber(accept_new_host_keys=settings.accept_new_host_keys)
+        self.prober = prober
+        self.hosts: dict[str, ProbedHost] = {}  # by target, in the order added
+        self.draft = Draft.from_answers(prefill) if prefill else Draft()
+        self.prefilled = prefill is not None
+        # Problems of a partial --answers file, shown on the screen each belongs to.
+        self.prefill_problems: list[Notice] = []
+        self.accepted_warnings = False
+        self.log_path: str | None = None
+        self.last_outcome: str | None = None
+        self.saved_answers: Path | None = None
+
+    @property
+    def dry_run(self) -> bool:
+        return self.settings.dry_run
+
+    @property
+    def facts_dir(self) -> Path | None:
+        return self.settings.facts_dir
+
+    def prefill_partial(self, data: Any) -> None:
+        """Prefill from a partial answers file (parsed YAML); its problems go to their screens."""
+        self.draft, self.prefill_problems = partial_draft(data)
+        self.prefilled = True
+
+    def problems_for(self, screen: str) -> list[Notice]:
+        return [n for n in self.prefill_problems if screen_of(n.path) == screen]
+
+    # -- hosts -------------------------------------------------------------------------------
+
+    async def probe_local(self) -> ProbedHost:
+        entry = self.hosts.setdefault(LOCAL, ProbedHost(target=LOCAL))
+        return await self._probe(entry, self.prober.probe_local())
+
+    async def add_host(self, target: str) -> ProbedHost:
+        """Probe `user@address` and add it; SessionError when the target is malformed or known."""
+        user, address = parse_target(target)
+        key = f"{user}@{address}"
+        for e in self.hosts.values():
+            if e.address == address and e.target != key:
+                raise SessionError(f"Address {address} is already in the list as {e.target}.")
+        entry = self.hosts.get(key)
+        if entry is None:
+            entry = self.hosts[key] = ProbedHost(target=key, address=address, ssh_user=user)
+        return await self._probe(entry, self.prober.probe_remote(user, address))
+
+    def pending(self, target: str) -> ProbedHost:
+        """Register a target as being probed (so a screen can show it before the facts arrive)."""
+        if target == LOCAL:
+            return self.hosts.setdefault(LOCAL, ProbedHost(target=LOCAL))
+        user, address = parse_target(target)
+        key = f"{user}@{address}"
+        return self.hosts.setdefault(key, ProbedHost(target=key, address=address, ssh_user=user))
+
+    async def retry(self, target: str) -> ProbedHost:
+        if target == LOCAL:
+            return await self.probe_local()
+        return await self.add_host(target)
+
+    def remove_host(self, target: str) -> None:
+        entry = self.hosts.pop(target, None)
+        if entry and entry.facts:
+            self.draft.hosts = [h for h in self.draft.hosts if h.name != entry.facts.hostname]
+
+    async def _probe(self, entry: ProbedHost, work: Any) -> ProbedHost:
+        entry.state, entry.error = "probing", None
+        try:
+            facts: HostFacts = await work
+        except SessionError as e:
+            entry.state, entry.error = "failed", str(e)
+            return entry
+        except Exception as e:  # a probe that breaks must show its reason, not end the session
+            entry.state, entry.error = "failed", one_line(e)
+            return entry
+        entry.facts, entry.state = facts, "ready"
+        if entry.target == LOCAL and entry.address is None:
+            entry.address = management_address(facts)
+        self._sync_draft_host(entry)
+        return entry
+
+    def _sync_draft_host(self, entry: ProbedHost) -> None:
+        assert entry.facts is not None
+        name = entry.facts.hostname
+        existing = self.draft.host(name)
+        if existing is None:
+            # A prefilled host may name this machine by omitting its address, or a remote
+            # host by its address: match those before adding a new one.
+            if entry.target == LOCAL:
+                existing = next((h for h in self.draft.hosts if h.address is None), None)
+            else:
+                existing = next(
+                    (h for h in self.draft.hosts if h.address and h.address == entry.address),
+                    None,
+                )
+        if existing is None:
+            existing = HostDraft(name=name)
+            self.draft.hosts.append(existing)
+        existing.name = name
+        if entry.target != LOCAL:
+            existing.address, existing.ssh_user = entry.address, entry.ssh_user
+        if not self.draft.management_cidr:
+            self.draft.management_cidr = management_cidr(entry.facts) or ""
+
+    def ready_hosts(self) -> list[ProbedHost]:
+        return [e for e in self.hosts.values() if e.state == "ready"]
+
+    def facts_by_host(self) -> dict[str, HostFacts]:
+        return {e.facts.hostname: e.facts for e in self.hosts.values() if e.facts is not None}
+
+    # -- answers ------------------------------------------------------------------------------
+
+    def release_names(self) -> list[str]:
+        from manifests.release import shipped_releases
+
+        return shipped_releases()
+
+    def feature_names(self) -> dict[str, str]:
+        """Optional features of the draft's release: name -> description."""
+        from manifests.release import load_release
+
+        try:
+            release = load_release(self.draft.release)
+        except KeyError:
+            return {}
+        return {k: v.description for k, v in release.features.items()}
+
+    def answers(self) -> Answers:
+        """The draft as an Answers model; SessionError naming the first field at fault."""
+        try:
+            return self.draft.to_answers()
+        except ValidationError as e:
+            raise SessionError(first_error(e)) from None
+
+    def save_answers(self, path: Path) -> Path:
+        """Write the answers file headless mode accepts unchanged (0600: it names secret files)."""
+        text = self.draft.to_yaml()
+        path = Path(path).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+        except OSError as e:
+            raise SessionError(
+                f"Cannot write the answers file {str(path)!r} ({e.strerror}); choose another path."
+            ) from None
+        self.saved_answers = path
+        return path
+
+    def network_problems(self) -> dict[tuple[str | int, ...], str]:
+        """The answers-file rules about networks and ranges, by path, for the draft as it is.
+
+        Field checks catch a malformed value; these catch values that are each well formed but
+        do not fit together (a range outside its CIDR, reversed, overlapping a host). Empty
+        while the draft is not yet a valid model: the field checks speak first then."""
+        from manifests import rules
+
+        try:
+            answers = self.draft.to_answers()
+        except ValidationError:
+            return {}
+        found: dict[tuple[str | int, ...], str] = {}
+        for rule in (rules.addresses_in_management, rules.loadbalancer_range,
+                     rules.external_network):
+            for path, message in rule(answers):
+                found.setdefault(path, sentence(message))
+        return found
+
+    def validate(self) -> list[Notice]:
+        """The answers-file rules, then (when they pass) preflight against the probed facts."""
+        notices = self._static_notices()
+        if has_errors(notices):
+            return notices
+        answers = self.draft.to_answers()
+        return notices + self._preflight(answers)
+
+    def _static_notices(self) -> list[Notice]:
+        """The answers-file schema and rules, run on the YAML exactly as headless mode reads it."""
+        text = self.draft.to_yaml()
+        from manifests.loader import AnswersError, load_answers_text
+
+        try:
+            load_answers_text(text, "answers")
+        except AnswersError as e:
+            return [
+                Notice("error", sentence(p.message), code="answers", path=p.path or None)
+                for p in e.problems
+            ]
+        return []
+
+    def _preflight(self, answers: Answers) -> list[Notice]:
+        from installer.preflight import check
+        from manifests.release import load_release
+
+        release = load_release(answers.release)
+        findings = check(
+            answers, self.facts_by_host(), release, real_mode=not self.dry_run
+        )
+        return [notice_from_finding(f) for f in findings]
+
+    def plan_summary(self) -> PlanSummary:
+        from installer.planner import plan
+        from manifests.release import load_release
+
+        answers = self.answers()
+        p = plan(answers, load_release(answers.release))
+        kinds = Counter(s.id.split(":", 1)[0].split("@", 1)[0] for s in p.steps)
+        return PlanSummary(
+            steps=len(p.steps),
+            hosts=len(answers.hosts),
+            by_kind=dict(kinds),
+            titles=[s.title for s in p.steps],
+        )
+
+    # -- install ------------------------------------------------------------------------------
+
+    def install(self) -> AsyncIterator[Event]:
+        """The runner's events for installing the draft (dry-run: in the lab)."""
+        return _install_events(self)
+
+    def steps_per_host(self) -> dict[str, int]:
+        """How many steps of the install's plan run on each host (None host: "cluster")."""
+        from installer.planner import plan
+        from manifests.release import load_release
+
+        answers = self.answers()
+        return count_hosts(plan(answers, load_release(answers.release)).steps)
+
+    async def run_to(self, on_event: Callable[[Event], None]) -> str:
+        """Run the install, handing each event to `on_event`; returns the plan's outcome."""
+        return await follow_run(self, self.install(), on_event)
+
+    def credentials_file(self) -> Path:
+        """Where the admin password is: the answers' file, else the one keystone-k8s generated,
+        which the installer keeps 0600 in the state dir."""
+        if self.draft.admin_password_file:
+            return Path(self.draft.admin_password_file)
+        from installer.secrets import ADMIN_PASSWORD
+        from installer.state import StateDir
+
+        return StateDir(self.state_dir).secrets_dir / ADMIN_PASSWORD
+
+    def dashboard_url(self) -> str | None:
+        answers = self.draft
+        with contextlib.suppress(ValueError, IndexError):
+            from manifests.iprange import IpRange
+
+            # Horizon sits behind traefik at /openstack-horizon, as keystone at /openstack-keystone.
+            return f"https://{IpRange.parse(answers.loadbalancer_range).start}/openstack-horizon"
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Following a run, and counting a plan's steps per host (the install's and the upgrade's).
+
+
+async def follow_run(run: Any, events: AsyncIterator[Event],
+                     on_event: Callable[[Event], None]) -> str:
+    """Hand each event of a run to `on_event`; note the log path and outcome on `run`."""
+    outcome = "failed"
+    async for event in events:
+        on_event(event)
+        if isinstance(event, PlanStarted):
+            run.log_path = event.log_path
+        elif isinstance(event, PlanFinished):
+            outcome = event.outcome
+    run.last_outcome = outcome
+    return outcome
+
+
+CLUSTER = "cluster"  # the Progress screen's row for steps that run on no single host
+
+
+def count_hosts(steps: Iterable[Any]) -> dict[str, int]:
+    """How many of `steps` run on each host; steps on no single host count as CLUSTER."""
+    counts: dict[str, int] = {}
+    for step in steps:
+        host = step.host or CLUSTER
+        counts[host] = counts.get(host, 0) + 1
+    return counts
+
+
+async def _install_events(session: Session) -> AsyncIterator[Event]:
+    from installer.pipeline.install import install_events
+
+    async for event in install_events(session.settings, session.answers()):
+        yield event

@@ -1,0 +1,406 @@
+"""The lab's `juju` client: its controller, clouds, models, machines, applications and actions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping, Sequence
+
+from installer.backends.base import (
+    AppStatus,
+    BackendError,
+    LogFn,
+    ModelStatus,
+    ProgressFn,
+    UnitStatus,
+)
+from installer.lab.cluster import LabCluster
+from installer.lab.state import AppState, ModelState
+from installer.lab.store import default_revision
+from installer.lab.timing import SECONDS, SETTLE_DEFAULT_SECONDS, SETTLE_SECONDS
+
+
+class LabJuju:
+    """The `juju` client of the lab's controller."""
+
+    def __init__(self, lab: LabCluster) -> None:
+        self.lab = lab
+
+    # -- reads --------------------------------------------------------------------------------
+
+    async def controllers(self) -> list[str]:
+        return [self.lab.state.controller] if self.lab.state.controller else []
+
+    async def clouds(self) -> list[str]:
+        return list(self.lab.state.clouds)
+
+    async def models(self) -> list[str]:
+        return list(self.lab.state.models)
+
+    async def status(self, model: str) -> ModelStatus:
+        m = self.lab.model(model)
+        now = self.lab.now()
+        apps: dict[str, AppStatus] = {}
+        for name, app in m.apps.items():
+            units = {}
+            for unit_name, unit in app.units.items():
+                workload, agent, message = self.lab.unit_status(unit, now)
+                units[unit_name] = UnitStatus(unit_name, workload, agent, message, unit.machine)
+            apps[name] = AppStatus(name, app.charm, app.channel, app.revision, units)
+        return ModelStatus(
+            name=model,
+            apps=apps,
+            machines=dict(m.machines),
+            relations={frozenset(r) for r in m.relations},
+            offers=dict(m.offers),
+            consumed=dict(m.consumed),
+        )
+
+    # -- controller, clouds, models, machines -------------------------------------------------
+
+    def _require_controller(self) -> None:
+        if not self.lab.state.controller:
+            raise BackendError("no Juju controller", hint="Bootstrap the controller first.")
+
+    async def bootstrap(self, cloud: str, controller: str, *, log: LogFn) -> None:
+        if self.lab.state.controller:
+            raise BackendError(f"controller {self.lab.state.controller!r} already exists")
+        kind, _, target = cloud.partition("/")
+        if kind != "manual" or not target:
+            raise BackendError(
+                f"the lab bootstraps only manual clouds (manual/[user@]host), not {cloud!r}"
+            )
+        host = self.lab.host_by_address(target)
+        if "juju" not in host.snaps:
+            raise BackendError(
+                f"juju is not installed on {host.name}", hint="Install the juju snap first."
+            )
+        lines = (
+            f"Creating Juju controller {controller!r} on {cloud}",
+            "Looking for packaged Juju agent version for amd64",
+            f"Installing Juju agent on bootstrap instance {host.address}",
+            "Running machine configuration script...",
+            f"Bootstrap agent now started; contacting Juju controller at {host.address}",
+            f"Bootstrap complete, controller {controller!r} is now available",
+        )
+        first = True
+        for line in lines:
+            log(line)
+            if first:
+                await self.lab.op("juju.bootstrap", SECONDS["bootstrap"] / len(lines))
+                first = False
+            else:
+                await asyncio.sleep(self.lab.scaled(SECONDS["bootstrap"] / len(lines), line))
+        if self.lab.state.controller:
+            raise BackendError(f"controller {self.lab.state.controller!r} already exists")
+        st = self.lab.state
+        st.controller, st.controller_host = controller, host.name
+        st.clouds[kind] = "manual"
+        st.models["controller"] = ModelState(
+            name="controller", cloud=kind, kind="machine", machines={"0": host.name}, next_machine=1
+        )
+        self.lab.save()
+
+    async def add_k8s_cloud(self, name: str, kubeconfig: str) -> None:
+        self._require_controller()
+        if name in self.lab.state.clouds:
+            raise BackendError(f"cloud {name!r} already exists")
+        if "server" not in kubeconfig:
+            raise BackendError("the kubeconfig names no API server", hint="Check the k8s charm.")
+        if not any(self.lab.k8s_nodes().values()):
+            raise BackendError("no Kubernetes node is ready", hint="Wait for the k8s units.")
+        await self.lab.op(f"juju.add-k8s-cloud:{name}", SECONDS["add-k8s-cloud"])
+        self.lab.state.clouds[name] = "k8s"  # the kubeconfig (a credential) is not kept
+        self.lab.save()
+
+    async def add_model(self, name: str, cloud: str) -> None:
+        self._require_controller()
+        if name in self.lab.state.models:
+            raise BackendError(f"model {name!r} already exists")
+        kind = self.lab.state.clouds.get(cloud)
+        if kind is None:
+            raise BackendError(f"cloud {cloud!r} not found", hint="Add the cloud first.")
+        await self.lab.op(f"juju.add-model:{name}", SECONDS["add-model"])
+        if name in self.lab.state.models:
+            raise BackendError(f"model {name!r} already exists")
+        self.lab.state.models[name] = ModelState(
+            name=name, cloud=cloud, kind="k8s" if kind == "k8s" else "machine"
+        )
+        self.lab.save()
+
+    async def add_machine(
+        self, model: str, address: str, ssh_user: str | None, *, log: LogFn
+    ) -> str:
+        m = self.lab.model(model)
+        host = self.lab.host_by_address(address)
+        for other in self.lab.state.models.values():
+            if host.name in other.machines.values():
+                raise BackendError(f"{host.name} ({host.address}) is already provisioned")
+        target = f"{ssh_user}@{host.address}" if ssh_user else host.address
+        log(f"Provisioning manual machine ssh:{target}")
+        await self.lab.op(f"juju.add-machine@{host.name}", SECONDS["add-machine"])
+        log("Installing the Juju machine agent")
+        for other in self.lab.state.models.values():
+            if host.name in other.machines.values():
+                raise BackendError(f"{host.name} ({host.address}) is already provisioned")
+        machine = str(m.next_machine)
+        m.next_machine += 1
+        m.machines[machine] = host.name
+        self.lab.save()
+        log(f"created machine {machine}")
+        return machine
+
+    # -- applications -------------------------------------------------------------------------
+
+    def _placement(self, m: ModelState, to: Sequence[str]) -> None:
+        for machine in to:
+            if machine not in m.machines:
+                raise BackendError(f"machine {machine!r} not found in model {m.name!r}")
+
+    async def deploy(
+        self,
+        model: str,
+        app: str,
+        charm: str,
+        *,
+        channel: str,
+        revision: int | None = None,
+        config: Mapping[str, object] | None = None,
+        trust: bool = False,
+        num_units: int = 1,
+        to: Sequence[str] = (),
+        base: str | None = None,
+    ) -> None:
+        m = self.lab.model(model)
+        if app in m.apps or app in m.consumed:
+            raise BackendError(f"application {app!r} already exists in model {model!r}")
+        if m.kind == "machine":
+            if not to:
+                raise BackendError(
+                    f"cannot deploy {app} to model {model!r} without machines: a manual cloud "
+                    "provisions none; place the units with to="
+                )
+            self._placement(m, to)
+        elif to:
+            raise BackendError(f"model {model!r} is on Kubernetes: units take no machines")
+        await self.lab.op(f"juju.deploy:{app}", SECONDS["deploy"])
+        if app in m.apps:
+            raise BackendError(f"application {app!r} already exists in model {model!r}")
+        state = AppState(
+            charm=charm,
+            channel=channel,
+            revision=revision or default_revision(charm, channel),
+            base=base,
+            trust=trust,
+            config=dict(config or {}),
+            settle_seconds=self.lab.scaled(SETTLE_SECONDS.get(charm, SETTLE_DEFAULT_SECONDS), app),
+        )
+        for i in range(max(num_units, len(to))):
+            self.lab.new_unit(app, state, to[i] if i < len(to) else None)
+        m.apps[app] = state
+        self.lab.save()
+
+    async def add_unit(self, model: str, app: str, *, to: str) -> None:
+        m = self.lab.model(model)
+        a = self.lab.app(model, app)
+        if m.kind == "machine":
+            self._placement(m, [to])
+            if any(u.machine == to for u in a.units.values()):
+                raise BackendError(f"{app} already has a unit on machine {to}")
+        host = m.machines.get(to, to)
+        await self.lab.op(f"juju.add-unit:{app}@{host}", SECONDS["add-unit"])
+        a = self.lab.app(model, app)
+        if m.kind == "machine" and any(u.machine == to for u in a.units.values()):
+            raise BackendError(f"{app} already has a unit on machine {to}")
+        self.lab.new_unit(app, a, to if m.kind == "machine" else None)
+        self.lab.save()
+
+    async def refresh(
+        self, model: str, app: str, *, channel: str, revision: int | None = None
+    ) -> None:
+        a = self.lab.app(model, app)
+        await self.lab.op(f"juju.refresh:{app}", SECONDS["refresh"])
+        a = self.lab.app(model, app)
+        a.channel, a.revision = channel, revision or default_revision(a.charm, channel)
+        for name, unit in a.units.items():
+            settle = SETTLE_SECONDS.get(a.charm, SETTLE_DEFAULT_SECONDS) * 0.5
+            self.lab.busy(unit, "upgrading the charm", settle, name)
+        self.lab.save()
+
+    async def config(self, model: str, app: str, values: Mapping[str, object]) -> None:
+        self.lab.app(model, app)
+        await self.lab.op(f"juju.config:{app}", SECONDS["config"])
+        a = self.lab.app(model, app)
+        a.config.update(values)
+        for name, unit in a.units.items():
+            self.lab.busy(unit, "applying the configuration", SECONDS["relation-settle"], name)
+        self.lab.save()
+
+    def _endpoint_app(self, m: ModelState, endpoint: str) -> str:
+        app = endpoint.split(":", 1)[0]
+        if app not in m.apps and app not in m.consumed:
+            raise BackendError(f"application {app!r} not found in model {m.name!r}")
+        return app
+
+    async def integrate(self, model: str, a: str, b: str) -> None:
+        m = self.lab.model(model)
+        apps = [self._endpoint_app(m, a), self._endpoint_app(m, b)]
+        pair = tuple(sorted((a, b)))
+        if pair in m.relations:
+            raise BackendError(f"relation {a} {b} already exists")
+        await self.lab.op(f"juju.integrate:{a}/{b}", SECONDS["integrate"])
+        if pair in m.relations:
+            raise BackendError(f"relation {a} {b} already exists")
+        m.relations.append((pair[0], pair[1]))
+        for app, ep in zip(apps, (a, b), strict=True):
+            state = m.apps.get(app)
+            if state is None:
+                continue  # a consumed (remote) application: its units live elsewhere
+            for name, unit in state.units.items():
+                self.lab.busy(
+                    unit,
+                    f"configuring the {ep.partition(':')[2] or app} relation",
+                    SECONDS["relation-settle"],
+                    name + ep,
+                )
+        self.lab.save()
+
+    async def offer(self, model: str, endpoint: str, name: str) -> None:
+        m = self.lab.model(model)
+        app = endpoint.split(":", 1)[0]
+        self.lab.app(model, app)
+        if name in m.offers:
+            raise BackendError(f"offer {name!r} already exists in model {model!r}")
+        await self.lab.op(f"juju.offer:{name}", SECONDS["offer"])
+        m.offers[name] = endpoint
+        self.lab.save()
+
+    async def consume(self, model: str, url: str, alias: str) -> None:
+        m = self.lab.model(model)
+        # [controller:][user/]model.offer
+        path = url.split(":", 1)[1] if ":" in url else url
+        source_model, _, offer = path.rsplit("/", 1)[-1].partition(".")
+        src = self.lab.model(source_model)
+        if offer not in src.offers:
+            raise BackendError(f"offer {url!r} not found", hint="Create the offer first.")
+        if alias in m.apps or alias in m.consumed:
+            raise BackendError(f"application {alias!r} already exists in model {model!r}")
+        await self.lab.op(f"juju.consume:{alias}", SECONDS["consume"])
+        m.consumed[alias] = url
+        self.lab.save()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _unit(self, model: str, unit: str) -> tuple[ModelState, str, str]:
+        m = self.lab.model(model)
+        app, _, number = unit.partition("/")
+        a = self.lab.app(model, app)
+        if number == "leader":
+            if not a.units:
+                raise BackendError(f"application {app!r} has no units")
+            unit = min(a.units, key=lambda u: int(u.split("/")[1]))
+        elif unit not in a.units:
+            raise BackendError(f"unit {unit!r} not found in model {model!r}")
+        return m, app, unit
+
+    async def run_action(
+        self, model: str, unit: str, action: str, params: Mapping[str, object] | None = None
+    ) -> dict[str, object]:
+        m, app, unit = self._unit(model, unit)
+        a = m.apps[app]
+        params = dict(params or {})
+        host = self.lab.machine_host(m, a.units[unit].machine)
+        if a.charm == "microceph" and action == "list-disks":
+            assert host is not None
+            osds = [
+                {"osd": i, "location": host, "path": d}
+                for i, d in enumerate(self.lab.host(host).osds)
+            ]
+            return {"osds": json.dumps(osds)}
+        if a.charm == "microceph" and action == "add-osd":
+            assert host is not None
+            return await self._add_osd(host, unit, str(params.get("device-id", "")))
+        if a.charm == "k8s" and action == "get-kubeconfig":
+            await self.lab.op("k8s.get-kubeconfig", SECONDS["action"])
+            return {"kubeconfig": self.lab.kubeconfig()}
+        if a.charm == "keystone-k8s" and action == "get-admin-password":
+            await self.lab.op("keystone.get-admin-password", SECONDS["action"])
+            password = self.lab.keystone_admin_password()
+            if password is None:
+                raise BackendError(
+                    "keystone is not bootstrapped yet: no admin password",
+                    hint=f"Wait for {app} to be active: `juju status {app}`.",
+                )
+            return {"password": password}
+        raise BackendError(
+            f"action {action!r} is not defined on application {app!r}",
+            hint=f"`juju actions {app}` lists its actions.",
+        )
+
+    async def _add_osd(self, host: str, unit: str, device: str) -> dict[str, object]:
+        facts = self.lab.facts().get(host)
+        disk = facts.disk(device) if facts else None
+        if disk is None:
+            raise BackendError(
+                f"{device or 'no device'} is not a disk of {host}",
+                hint=f"Check osd_devices of {host}: `sunbeam-install probe` lists its disks.",
+            )
+        h = self.lab.host(host)
+        if any(disk.matches(d) for d in h.osds):
+            raise BackendError(f"{device} on {host} is already an OSD")
+        if not disk.osd_eligible:
+            raise BackendError(
+                f"{device} on {host} cannot hold an OSD: {disk.ineligible_reason}",
+                hint=f"Choose another disk in osd_devices of {host}.",
+            )
+        await self.lab.op(f"ceph.add-osd@{host}", SECONDS["add-osd"])
+        h.osds.append(device)
+        self.lab.save()
+        return {"result": f"added {device} as osd.{len(h.osds) - 1} on {host}"}
+
+    async def wait_settled(
+        self, model: str, apps: Sequence[str], *, progress: ProgressFn, timeout: float
+    ) -> None:
+        m = self.lab.model(model)
+        for app in apps:
+            self.lab.app(model, app)
+        await self.lab.op(f"juju.wait-settled:{model}", 0.0)
+        deadline = time.monotonic() + timeout
+        while True:
+            now = self.lab.now()
+            pending: list[tuple[float, str, str]] = []
+            total = 0
+            for app in apps:
+                for name, unit in m.apps[app].units.items():
+                    total += 1
+                    workload, _, message = self.lab.unit_status(unit, now)
+                    if workload == "error":
+                        raise BackendError(
+                            f"unit {name} is in error: {message}",
+                            hint=f"`juju debug-log -m {model} --include {name}` shows why.",
+                        )
+                    if workload != "active":
+                        pending.append((unit.settle_at, name, f"{workload}: {message}"))
+            if not pending:
+                progress(f"{total} units of {len(apps)} applications active", 1.0)
+                return
+            pending.sort()
+            settle_at, first, what = pending[0]
+            progress(
+                f"{total - len(pending)}/{total} units active; {first} {what}",
+                (total - len(pending)) / total if total else None,
+            )
+            if time.monotonic() >= deadline:
+                raise BackendError(
+                    f"{len(pending)} units of {', '.join(apps)} not active after {timeout:.0f} s "
+                    f"(first: {first} {what})",
+                    hint=f"`juju status -m {model}` shows what they wait for.",
+                )
+            # Sleep until the next unit settles (or changes phase), at most 0.25 s so the
+            # progress line moves and the deadline is honoured.
+            await asyncio.sleep(
+                min(
+                    max(settle_at - now, 0.0) + 0.001, 0.25, max(deadline - time.monotonic(), 0.001)
+                )
+            )

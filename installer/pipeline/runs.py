@@ -1,0 +1,218 @@
+"""One run of a plan: recorded in the journal, logged, executed with Ctrl+C handling, streamed.
+
+Shared by every use case (install, resume, upgrade) and every front end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from installer.exits import Exit, UserError
+
+if TYPE_CHECKING:
+    import logging
+
+    from installer.backends.base import Backends
+    from installer.events import Event
+    from installer.journal import Journal, RunRecord
+    from installer.pipeline.settings import RunSettings
+    from installer.plan import Plan
+    from installer.runner import RunKind, RunOptions, RunResult
+    from installer.secrets import Secrets
+    from installer.state import StateDir
+    from manifests.answers import Answers
+    from manifests.release import Release
+
+PROG = "sunbeam-install"
+
+
+@dataclass
+class RunSetup:
+    """Everything one run (or resumed run) needs; `execute` runs it, `close` ends it."""
+
+    kind: RunKind
+    state: StateDir
+    journal: Journal
+    run_id: str
+    plan: Plan
+    answers: Answers
+    release: Release
+    backends: Backends
+    secrets: Secrets
+    logger: logging.Logger
+    log_path: Path
+    options: RunOptions
+    settings: RunSettings
+
+    @property
+    def dry_run(self) -> bool:
+        return self.settings.dry_run
+
+    def resume_hint(self) -> str:
+        """The command that continues this run."""
+        return f"{PROG} resume" + (" --dry-run" if self.dry_run else "") + (
+            f" --state-dir {self.state.path}" if self.settings.explicit_state_dir else "")
+
+    def close(self) -> None:
+        from installer.state import close_run_log
+
+        close_run_log(self.logger)
+        self.journal.close()
+
+
+def run_options(settings: RunSettings) -> RunOptions:
+    """Retries and interrupt grace for the mode: scaled down in the lab, whose operations are."""
+    from installer.runner import RunOptions
+
+    if settings.dry_run:
+        scale = 1.0 if settings.time_scale is None else max(0.0, settings.time_scale)
+        return RunOptions(parallel=settings.parallel, backoff=min(1.0, 0.05 * scale),
+                          interrupt_grace=0.2)
+    return RunOptions(parallel=settings.parallel, backoff=2.0, interrupt_grace=5.0)
+
+
+def load_release_for(answers: Answers) -> Release:
+    """The release manifest the answers name; exit 1 when this build does not ship it."""
+    from manifests.release import load_release, shipped_releases
+
+    try:
+        return load_release(answers.release)
+    except KeyError:
+        raise UserError(
+            f"release {answers.release!r} is not one this installer ships; use one of "
+            f"{', '.join(shipped_releases())}.",
+            Exit.INVALID,
+        ) from None
+
+
+def open_journal(state: StateDir) -> Journal:
+    """The state dir's journal; exit 4 when it cannot be opened."""
+    from installer.journal import Journal, JournalError
+
+    try:
+        return Journal.open(state.journal_path)
+    except JournalError as e:
+        raise UserError(str(e), Exit.PREREQUISITE) from None
+
+
+def new_run(
+    *,
+    kind: RunKind,
+    settings: RunSettings,
+    state: StateDir,
+    plan: Plan,
+    answers: Answers,
+    answers_path: str | None,
+    release: Release,
+    backends: Backends,
+    extra_options: Mapping[str, Any] | None = None,
+) -> RunSetup:
+    """Record a new run in the journal and open its log."""
+    from installer.state import open_run_log
+
+    secrets = state.secrets()
+    secrets.load_admin_password(answers.identity.admin_password_file)
+    journal = open_journal(state)
+    try:
+        rec = journal.start_run(
+            kind=kind,
+            answers_snapshot=answers.model_dump_json(),
+            answers_path=answers_path,
+            dry_run=settings.dry_run,
+            steps=[(s.id, s.title, s.host) for s in plan.steps],
+            options={**settings.journal_options(), **(extra_options or {})},
+            log_dir=state.logs_dir,
+        )
+    except BaseException:
+        journal.close()
+        raise
+    log_path = state.log_path(rec.id)
+    logger = open_run_log(log_path, secrets.redactor)
+    logger.info("%s run %s (%s) from %s", kind, rec.id,
+                "dry-run" if settings.dry_run else "real",
+                answers_path or "the interactive installer")
+    return RunSetup(kind, state, journal, rec.id, plan, answers, release, backends, secrets,
+                    logger, log_path, run_options(settings), settings)
+
+
+def continue_run(
+    *,
+    run: RunRecord,
+    settings: RunSettings,
+    state: StateDir,
+    plan: Plan,
+    answers: Answers,
+    release: Release,
+    backends: Backends,
+) -> RunSetup:
+    """Reopen run `run` of the journal to continue it (its finished steps stay finished)."""
+    from installer.state import open_run_log
+
+    secrets = state.secrets()
+    secrets.load_admin_password(answers.identity.admin_password_file)
+    journal = open_journal(state)
+    journal.run_resumed(run.id, {**run.options, **settings.journal_options()})
+    log_path = state.log_path(run.id)
+    logger = open_run_log(log_path, secrets.redactor)
+    logger.info("resume of %s run %s", run.kind, run.id)
+    kind: RunKind = "upgrade" if run.kind == "upgrade" else "install"
+    return RunSetup(kind, state, journal, run.id, plan, answers, release, backends, secrets,
+                    logger, log_path, run_options(settings), settings)
+
+
+async def execute(setup: RunSetup, emit: Callable[[Event], None],
+                  *, handle_signals: bool = True) -> RunResult:
+    """Run the plan; SIGINT/SIGTERM interrupt it cleanly (the runner's grace, then cancel)."""
+    from installer.runner import Runner
+
+    runner = Runner(
+        setup.plan, answers=setup.answers, release=setup.release, backends=setup.backends,
+        journal=setup.journal, run_id=setup.run_id, emit=emit, secrets=setup.secrets,
+        logger=setup.logger, options=setup.options, kind=setup.kind,
+        log_path=str(setup.log_path),
+    )
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    if handle_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, runner.interrupt)
+                installed.append(sig)
+    try:
+        return await runner.run()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def stream_events(setup: RunSetup) -> AsyncGenerator[Event, None]:
+    """Run `setup` and yield its Events as they happen, for the interactive front ends. Closing
+    the generator early cancels the run, which the journal records as interrupted (resumable)."""
+    from installer.events import PlanFinished
+
+    queue: asyncio.Queue[Event] = asyncio.Queue()
+    task = asyncio.create_task(execute(setup, queue.put_nowait, handle_signals=False))
+    try:
+        while True:
+            getter = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                # The run ended without its PlanFinished (a bug in the runner): say so.
+                task.result()
+                return
+            event = getter.result()
+            yield event
+            if isinstance(event, PlanFinished):
+                break
+        await task
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
