@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tui",
         action="store_true",
-        help="with --answers: open the guided installer prefilled from FILE instead of "
-        "installing headless",
+        help="open the guided installer as a text UI (with --answers: prefilled from FILE "
+        "instead of installing headless; --plain does the same as line prompts)",
     )
     add_run_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
@@ -109,7 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_command_module(name).run(args))
     except UserError as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
+        from installer.text import neutralise
+
+        # A message may quote a host or a backend: its control characters are shown escaped.
+        print(f"{PROG}: {neutralise(str(e))}", file=sys.stderr)
         return int(e.code)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

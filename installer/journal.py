@@ -12,6 +12,7 @@ and the answers snapshot holds the password *file* path, never the password.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -106,6 +107,12 @@ class RunSummary:
         return [s for s in self.steps if s.state == "failed"]
 
 
+def new_run_id(now: float | None = None) -> str:
+    """A fresh run id: the start time (UTC) and a random suffix, e.g. 20250101-120000-1a2b3c."""
+    now = time.time() if now is None else now
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + "-" + uuid.uuid4().hex[:6]
+
+
 class Journal:
     """One SQLite journal. Not thread-safe: the runner uses it from its event loop only."""
 
@@ -118,9 +125,22 @@ class Journal:
     def open(cls, path: Path | str) -> Journal:
         path = Path(path)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Create the file owner-only first: SQLite gives its -wal and -shm files the same mode.
+        # Never through a symbolic link (a root run would create or change its target).
+        link = JournalError(f"The journal {str(path)!r} is a symbolic link; it is not "
+                            "followed. Remove the link (or pass --state-dir DIR) and run again.")
+        if path.is_symlink():
+            raise link
         if not path.exists():
-            # Create the file owner-only first: SQLite gives its -wal and -shm files the same mode.
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                 0o600))
+            except OSError as e:
+                if e.errno == errno.ELOOP:
+                    raise link from None
+                raise JournalError(f"The journal {str(path)!r} cannot be created ({e.strerror}); "
+                                   "check the state dir's permissions or pass --state-dir DIR."
+                                   ) from None
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=5.0)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -186,7 +206,7 @@ class Journal:
         """Record a new run and its steps (id, title, host), all pending, in one transaction."""
         now = time.time()
         if run_id is None:
-            run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + "-" + uuid.uuid4().hex[:6]
+            run_id = new_run_id(now)
         log_path = str(log_dir / f"{run_id}.log") if log_dir else None
         opts = options or {}
         self.begin()

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from installer.events import Event, PlanFinished, PlanStarted, StepFinished, StepStarted
-from installer.interactive.fields import check_address_list, check_field, role_rules, suggest_roles
+from installer.interactive.fields import check_address_list, check_field, role_rules
 from installer.interactive.install import Session
 from installer.interactive.notices import Notice, SessionError, has_errors
-from installer.interactive.probing import LOCAL, ProbedHost, management_nic
+from installer.interactive.probing import UNADDRESSED, ProbedHost, management_nic
 from installer.pipeline.settings import RunSettings
+from installer.text import neutralise, one_line
 
 Check = Callable[[str], "str | None"]
 GIB = 1024**3
@@ -52,10 +53,11 @@ class LinePrompter:
         self.stdout = stdout or sys.stdout
 
     def say(self, line: str = "") -> None:
-        print(line, file=self.stdout, flush=True)
+        # Lines name NICs, disks and findings as hosts report them: control characters escaped.
+        print(neutralise(line), file=self.stdout, flush=True)
 
     def _read(self, prompt: str) -> str:
-        self.stdout.write(prompt)
+        self.stdout.write(neutralise(prompt))
         self.stdout.flush()
         line = self.stdin.readline()
         if not line:  # end of input: the operator left; never loop forever on a closed pipe
@@ -147,7 +149,8 @@ class QuestionaryPrompter:
         self.stdout = stdout or sys.stdout
 
     def say(self, line: str = "") -> None:
-        print(line, file=self.stdout, flush=True)
+        # Lines name NICs, disks and findings as hosts report them: control characters escaped.
+        print(neutralise(line), file=self.stdout, flush=True)
 
     def text(self, question: str, default: str = "", check: Check | None = None) -> str:
         import questionary
@@ -168,14 +171,17 @@ class QuestionaryPrompter:
     def select(self, question: str, choices: list[Choice], default: str | None = None) -> str:
         import questionary
 
-        qs = [questionary.Choice(c.title, value=c.value, disabled=c.disabled) for c in choices]
+        qs = [questionary.Choice(one_line(c.title), value=c.value,
+                                 disabled=neutralise(c.disabled) if c.disabled else None)
+              for c in choices]
         return str(questionary.select(question, choices=qs, default=default,
                                       **self.kwargs).unsafe_ask())
 
     def checkbox(self, question: str, choices: list[Choice]) -> list[str]:
         import questionary
 
-        qs = [questionary.Choice(c.title, value=c.value, checked=c.checked, disabled=c.disabled)
+        qs = [questionary.Choice(one_line(c.title), value=c.value, checked=c.checked,
+                                 disabled=neutralise(c.disabled) if c.disabled else None)
               for c in choices]
         return [str(v) for v in questionary.checkbox(question, choices=qs,
                                                      **self.kwargs).unsafe_ask()]
@@ -200,12 +206,12 @@ def host_line(entry: ProbedHost) -> str:
 
 def ask_hosts(session: Session, p: Prompter) -> None:
     p.say("== Hosts ==")
-    if LOCAL not in session.hosts or session.hosts[LOCAL].state != "ready":
-        p.say(host_line(asyncio.run(session.probe_local())))
-    known = {e.address for e in session.hosts.values()}
-    for h in list(session.draft.hosts):  # prefilled remote hosts
-        if h.address and h.address not in known and h.ssh_user:
-            p.say(host_line(asyncio.run(session.add_host(f"{h.ssh_user}@{h.address}"))))
+    # This machine when it is one of the hosts, then the answers file's hosts.
+    for target in session.first_targets():
+        p.say(host_line(asyncio.run(session.retry(target))))
+    for entry in session.hosts.values():
+        if entry.target.startswith(UNADDRESSED):
+            p.say(host_line(entry))
 
     def check(value: str) -> str | None:
         if not value:
@@ -234,8 +240,7 @@ def ask_hosts(session: Session, p: Prompter) -> None:
 def ask_roles(session: Session, p: Prompter) -> None:
     p.say("== Roles ==")
     draft = session.draft
-    if any(not h.roles for h in draft.hosts):
-        suggest_roles(draft, session.facts_by_host())
+    session.suggest_roles_if_unset()
     while True:
         for h in draft.hosts:
             p.say(f"  {h.name}: {', '.join(h.roles) or '(none)'}")
@@ -341,6 +346,10 @@ def ask_options(session: Session, p: Prompter) -> None:
     def field(key: str) -> Check:
         return lambda v: check_field(key, v, required=False)
 
+    d.deployment_name = p.text("Deployment name (prefixes the Juju models)", d.deployment_name,
+                               lambda v: check_field("deployment.name", v)).strip()
+    d.region = p.text("OpenStack region", d.region,
+                      lambda v: check_field("deployment.region", v)).strip()
     d.proxy_http = p.text("HTTP proxy (optional)", d.proxy_http, field("proxy.http"))
     d.proxy_https = p.text("HTTPS proxy (optional)", d.proxy_https, field("proxy.https"))
     if d.proxy_http or d.proxy_https:
@@ -433,7 +442,13 @@ def install(session: Session, p: Prompter) -> int:
         p.say(str(e))
         return int(Exit.USAGE)
     if outcome == "done":
-        p.say(f"Done. Admin credentials: {session.credentials_file()}")
+        from installer.interactive.commands import where_the_cloud_is
+
+        p.say("Done." + (" (dry run: in the simulated lab; no host was changed)"
+                         if session.dry_run else ""))
+        for line in where_the_cloud_is(session.settings, session.draft.loadbalancer_range,
+                                       session.draft.admin_password_file):
+            p.say(line)
         if session.log_path:
             p.say(f"Log: {session.log_path}")
         return int(Exit.OK)
@@ -461,7 +476,7 @@ def run_plain(settings: RunSettings, *, answers_path: str | None = None,
         try:
             prefill = load_answers(answers_path)
         except AnswersError as e:
-            print(f"sunbeam-install: {e}", file=sys.stderr)
+            print(f"sunbeam-install: {neutralise(str(e))}", file=sys.stderr)
             return int(Exit.INVALID)
     session = Session(settings, prefill=prefill)
     if prompter is None:

@@ -206,7 +206,7 @@ def _message(err: Any, loc: tuple[str | int, ...], data: Any) -> str:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-        return f"unknown key {loc[-1]!r}{hint}"
+        return f"unknown key {_show(loc[-1])}{hint}"
     if kind == "missing":
         return f"required key {loc[-1]!r} is missing" if loc else "required key is missing"
     if loc == ("release",) and kind == "string_type":
@@ -217,7 +217,7 @@ def _message(err: Any, loc: tuple[str | int, ...], data: Any) -> str:
             )
         return 'must be a string such as "2025.1"'
     if loc == ("version",):
-        return f"must be 1 (the only answers file version this installer reads), not {value!r}"
+        return f"must be 1 (the only answers file version this installer reads), not {_show(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"must be a mapping (key: value pairs), not {_kind_of(value)}"
     if kind == "list_type":
@@ -229,7 +229,7 @@ def _message(err: Any, loc: tuple[str | int, ...], data: Any) -> str:
             return "must list at least one host"
         return "must not be empty"
     if kind == "literal_error" and field == "roles":
-        return f"{value!r} is not a role; roles are control, compute and storage"
+        return f"{_show(value)} is not a role; roles are control, compute and storage"
     if kind == "string_pattern_mismatch":
         help_text = _PATTERN_HELP.get(field)
         if field == "name" and loc[:1] == ("deployment",):
@@ -237,7 +237,7 @@ def _message(err: Any, loc: tuple[str | int, ...], data: Any) -> str:
                 "must start with a lowercase letter and use lowercase letters, digits and '-'"
             )
         if help_text:
-            return f"{value!r} {help_text.replace('must', 'is not valid; it must', 1)}"
+            return f"{_show(value)} {help_text.replace('must', 'is not valid; it must', 1)}"
     if kind == "string_type":
         return f"must be a string, not {_kind_of(value)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -245,11 +245,20 @@ def _message(err: Any, loc: tuple[str | int, ...], data: Any) -> str:
     if kind == "bool_type" or kind == "bool_parsing":
         return f"must be true or false, not {_kind_of(value)}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{value!r} is out of range: {err['msg'].lower()}"
+        return f"{_show(value)} is out of range: {err['msg'].lower()}"
     msg: str = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return msg[0].lower() + msg[1:] if msg else kind
+
+
+SHOW_MAX = 80
+
+
+def _show(value: Any) -> str:
+    """repr(value) for a message, clipped: a value may be a 500 KB string."""
+    text = repr(value)
+    return text if len(text) <= SHOW_MAX else text[: SHOW_MAX - 4] + "...'"
 
 
 def _kind_of(value: Any) -> str:
@@ -264,7 +273,7 @@ def _kind_of(value: Any) -> str:
     if isinstance(value, int | float):
         return f"a number ({value})"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_show(value)}"
     return type(value).__name__
 
 

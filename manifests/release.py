@@ -1,4 +1,12 @@
-"""Release manifests: which charm and snap channels make up one OpenStack release."""
+"""Release manifests: what Sunbeam deploys for one OpenStack release, as data.
+
+A manifest (manifests/releases/<name>.yaml) names the platform (Ubuntu, Juju), the snaps the
+installer itself installs, the applications of Sunbeam's two Juju models with their charm,
+channel, base, trust and scale rule, the features and the charms they bring, the offers one
+model makes to the other and every integration Sunbeam makes. Application names are Juju
+application names (`keystone`, `certificate-authority`); `software` overrides in the answers
+name charms (`keystone-k8s`) and apply to every application of that charm.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,23 @@ from importlib import resources
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from manifests.answers import Answers, ConfigValue, Role
+from manifests.answers import Answers, ConfigValue
 
 RELEASES_PACKAGE = "manifests.releases"
+MACHINE_MODEL = "openstack-machines"  # Sunbeam's model of the hosts (machine charms)
+K8S_MODEL = "openstack"  # Sunbeam's control-plane model, on the Kubernetes cloud
+
+# Sunbeam's scale rules (snap-openstack steps/openstack.py compute_*_scale), by topology:
+#   one:     always 1
+#   ha:      1 for `single` or fewer than 3 control hosts, else 3
+#   api:     1 for `single`; min(control, 3) for `multi` or fewer than 3 control hosts;
+#            min(control + 2, 7) for `large`
+#   ingress: 1 for `single`, else min(control, 3)
+#   api-if-storage: `api` when there are storage hosts, else 1 (glance: local storage)
+Scale = Literal["one", "ha", "api", "ingress", "api-if-storage"]
+Topology = Literal["single", "multi", "large"]
 
 
 class _M(BaseModel):
@@ -19,15 +39,25 @@ class _M(BaseModel):
 
 
 class Charm(_M):
-    """A charm as the release deploys it."""
+    """One application as the release deploys it."""
 
+    charm: str  # the charm's name on Charmhub
     channel: str
     revision: int | None = None
-    base: str | None = None  # e.g. ubuntu@24.04
+    base: str  # e.g. ubuntu@24.04
     trust: bool = False
     config: dict[str, ConfigValue] = Field(default_factory=dict)
-    scale: Literal["single", "ha"] = "ha"  # ha: 3 units when there are 3+ control hosts
-    tier: str = "other"  # identity, image, placement, compute, network, block-storage, ...
+    # Control plane (model `openstack`): the scale rule, or the application whose unit count
+    # this one follows (each service's mysql-router runs as many units as its service).
+    scale: Scale | None = None
+    scale_of: str | None = None
+    # Machine model: hosts with any of these roles get a unit; a subordinate follows its principal.
+    roles: list[str] = Field(default_factory=list)
+    subordinate_to: str | None = None
+    max_units: int | None = None  # e.g. the token distributor: on the first such host only
+    storage_only: bool = False  # deployed only when some host has the storage role
+    load_balancer: bool = False  # has a LoadBalancer Service: needs the k8s load balancer first
+    tier: str = "other"  # upgrade order: database, messaging, ingress, identity, ...
 
 
 class Snap(_M):
@@ -35,23 +65,31 @@ class Snap(_M):
     classic: bool = False
 
 
+class Platform(_M):
+    """What every host runs: Sunbeam's prepare-node-script refuses any other Ubuntu."""
+
+    ubuntu: str  # "24.04"
+    series: str  # "noble"
+    architectures: list[str]
+
+
 class Minimum(_M):
-    """Minimum resources of a host."""
+    """Sunbeam's per-host check (a warning): logical CPUs and MemTotal in kB."""
 
     cores: int
-    ram_gib: int
-    disk_gib: int
+    ram_kb: int
 
 
 class Requirements(_M):
-    single_node: Minimum  # one host with every role
-    roles: dict[Role, Minimum]  # multi-node, per role; a host with several roles needs the max
+    every_host: Minimum  # Sunbeam's SystemRequirementsCheck, on every node
+    # Ours, stricter than Sunbeam (which checks no disk): free space under /var/snap, a warning.
+    free_disk_gib: int
 
 
 class Feature(_M):
     description: str
-    charms: list[str] = Field(default_factory=list)  # keys of `charms` deployed when enabled
-    requires: list[str] = Field(default_factory=list)  # other features
+    charms: list[str] = Field(default_factory=list)  # applications (keys of `charms`)
+    requires: list[str] = Field(default_factory=list)  # other features, enabled with it
 
 
 class Release(_M):
@@ -59,42 +97,106 @@ class Release(_M):
 
     release: str
     codename: str
-    slurp: bool = False  # skip-level upgrade release
-    upgrade_from: list[str] = Field(default_factory=list)  # releases that may upgrade to this one
-    snaps: dict[str, Snap]
-    machine_charms: dict[str, Charm]  # deployed on the hosts (Juju machine model)
-    charms: dict[str, Charm]  # control plane, on Kubernetes (openstack model)
-    core: list[str]  # keys of `charms` always deployed; the rest come with features
+    # Releases this installer upgrades from (Sunbeam itself has no release upgrade).
+    upgrade_from: list[str] = Field(default_factory=list)
+    platform: Platform
+    snaps: dict[str, Snap]  # snaps the installer installs itself (the charms install theirs)
+    machine_charms: dict[str, Charm]  # model openstack-machines, by application name
+    charms: dict[str, Charm]  # model openstack (Kubernetes), by application name
+    core: list[str]  # applications of `charms` always deployed; the rest come with features
     features: dict[str, Feature] = Field(default_factory=dict)
-    integrations: list[tuple[str, str]] = Field(default_factory=list)  # "app:endpoint" pairs
+    offers: dict[str, str] = Field(default_factory=dict)  # offer name -> app:endpoint
+    integrations: list[tuple[str, str]] = Field(default_factory=list)  # app:endpoint pairs
     requirements: Requirements
 
-    def charm(self, name: str, answers: Answers | None = None) -> Charm:
-        """The charm as the release gives it, with the answers' `software` override applied."""
-        charm = self.charms.get(name) or self.machine_charms[name]
-        override = answers.software.get(name) if answers else None
+    @model_validator(mode="after")
+    def _consistent(self) -> Release:
+        both = set(self.charms) & set(self.machine_charms)
+        if both:
+            raise ValueError(f"applications in both models: {sorted(both)}")
+        apps = set(self.charms) | set(self.machine_charms)
+        for name in self.core:
+            if name not in self.charms:
+                raise ValueError(f"core application {name!r} is not in charms")
+        for fname, f in self.features.items():
+            for name in f.charms:
+                if name not in self.charms:
+                    raise ValueError(f"feature {fname!r}: application {name!r} not in charms")
+            for req in f.requires:
+                if req not in self.features:
+                    raise ValueError(f"feature {fname!r} requires unknown feature {req!r}")
+        for offer, endpoint in self.offers.items():
+            if endpoint.split(":", 1)[0] not in apps:
+                raise ValueError(f"offer {offer!r}: application of {endpoint!r} unknown")
+        for a, b in self.integrations:
+            for ep in (a, b):
+                if ep.split(":", 1)[0] not in apps:
+                    raise ValueError(f"integration {a} {b}: application of {ep!r} unknown")
+            if self.model_of(a) != self.model_of(b) and not (
+                self.offer_of(a) or self.offer_of(b)
+            ):
+                raise ValueError(f"integration {a} {b} crosses models but neither end is offered")
+        return self
+
+    def model_of(self, endpoint: str) -> str:
+        """The model of an application (or of `app:endpoint`)."""
+        app = endpoint.split(":", 1)[0]
+        return K8S_MODEL if app in self.charms else MACHINE_MODEL
+
+    def offer_of(self, endpoint: str) -> str | None:
+        """The name of the offer of `app:endpoint`, if the release offers it."""
+        return next((name for name, ep in self.offers.items() if ep == endpoint), None)
+
+    def app(self, name: str, answers: Answers | None = None) -> Charm:
+        """The application as the release gives it, with the answers' `software` override (by
+        charm name) applied."""
+        spec = self.charms.get(name) or self.machine_charms[name]
+        override = answers.software.get(spec.charm) if answers else None
         if override is None:
-            return charm
-        update: dict[str, object] = {"config": {**charm.config, **override.config}}
+            return spec
+        update: dict[str, object] = {"config": {**spec.config, **override.config}}
         if override.channel:
             update["channel"] = override.channel
             update["revision"] = override.revision
         elif override.revision:
             update["revision"] = override.revision
-        return charm.model_copy(update=update)
+        return spec.model_copy(update=update)
+
+    # The upgrade code looks applications up by the charm they run.
+    def by_charm(self, charm: str) -> list[tuple[str, Charm]]:
+        """(application, spec) of every application running `charm`, both models."""
+        return [
+            (name, spec)
+            for name, spec in (*self.charms.items(), *self.machine_charms.items())
+            if spec.charm == charm
+        ]
+
+    def charm(self, charm: str, answers: Answers | None = None) -> Charm:
+        """The first application running `charm` (channels agree between its applications)."""
+        apps = self.by_charm(charm)
+        if not apps:
+            raise KeyError(charm)
+        return self.app(apps[0][0], answers)
+
+    def all_snaps(self) -> dict[str, Snap]:
+        """Every snap of the release and its channel: those the installer installs and those a
+        machine charm installs from its `snap-channel` config (the snap has the charm's name:
+        openstack-hypervisor, microceph, cinder-volume, epa-orchestrator, ...)."""
+        out = dict(self.snaps)
+        for spec in self.machine_charms.values():
+            channel = spec.config.get("snap-channel")
+            if isinstance(channel, str):
+                out.setdefault(spec.charm, Snap(channel=channel))
+        return out
 
     def all_charm_names(self) -> set[str]:
-        return set(self.charms) | set(self.machine_charms)
+        return {c.charm for c in (*self.charms.values(), *self.machine_charms.values())}
 
-    def minimum_for(self, roles: list[Role], single_node: bool) -> Minimum:
-        if single_node:
-            return self.requirements.single_node
-        mins = [self.requirements.roles[r] for r in roles if r in self.requirements.roles]
-        return Minimum(
-            cores=max((m.cores for m in mins), default=0),
-            ram_gib=max((m.ram_gib for m in mins), default=0),
-            disk_gib=max((m.disk_gib for m in mins), default=0),
-        )
+    def control_charm_names(self) -> set[str]:
+        return {c.charm for c in self.charms.values()}
+
+    def machine_charm_names(self) -> set[str]:
+        return {c.charm for c in self.machine_charms.values()}
 
 
 def shipped_releases() -> list[str]:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv6Address
 
 from manifests.answers import Answers
+from manifests.files import PASSWORD_FILE_MAX, FileProblem, read_password_file, size_text
 from manifests.release import load_release, shipped_releases
 
 Path = tuple[str | int, ...]
@@ -267,6 +268,30 @@ def features_known(a: Answers) -> Rule:
             )
 
 
+def admin_password_file(a: Answers) -> Rule:
+    """The password file must be a short regular file holding a password: `/dev/zero` or a FIFO
+    there would exhaust memory or hang the install when it reads the password."""
+    path = a.identity.admin_password_file
+    if not path:
+        return
+    try:
+        read_password_file(path)
+    except FileProblem as e:
+        if e.content:
+            message = f"{path!r} {e.reason}"
+        elif e.missing:
+            message = (
+                f"{path!r} {e.reason}; create it, or set admin_password_file to null to use the "
+                "password keystone generates"
+            )
+        else:
+            message = (
+                f"{path!r} {e.reason}; give a regular file of at most "
+                f"{size_text(PASSWORD_FILE_MAX)} holding the password"
+            )
+        yield ("identity", "admin_password_file"), message
+
+
 RULES = [
     control_count,
     compute_present,
@@ -278,4 +303,5 @@ RULES = [
     external_network,
     release_known,
     features_known,
+    admin_password_file,
 ]

@@ -34,9 +34,13 @@ FailureKind = Literal[
     "probe-crashed",
     "bad-output",
     "ssh-error",
+    "known-hosts",
 ]
 
 REMOTE_COMMAND = "python3 -"
+# Printed by the probe script right before its JSON: a login shell may print text first
+# (an `echo` in .bashrc, a motd script), so the facts are what follows the last marker.
+FACTS_MARKER = "--- sunbeam-install probe facts ---"
 _PACKAGE = "sunbeam_probe"
 
 
@@ -108,7 +112,7 @@ def probe_script() -> bytes:
     here = Path(__file__).parent / "readers"
     sources = {p.stem: p.read_text(encoding="utf-8") for p in sorted(here.glob("*.py"))}
     sources.pop("__init__", None)
-    return _SCRIPT.format(package=_PACKAGE, sources=repr(sources)).encode()
+    return _SCRIPT.format(package=_PACKAGE, sources=repr(sources), marker=FACTS_MARKER).encode()
 
 
 _SCRIPT = """\
@@ -129,36 +133,120 @@ class Importer:  # importlib.abc would pull in importlib.resources: 40 ms of imp
         exec(compile(SOURCES[short], "<probe>/" + short + ".py", "exec"), module.__dict__)
 sys.meta_path.insert(0, Importer())
 from {package} import collect
+sys.stdout.write({marker!r} + "\\n")
+sys.stdout.flush()
 sys.exit(collect.main())
 """
 
 
+class KnownHostsError(ValueError):
+    """The known_hosts file cannot be read or written; the message names it and the fix."""
+
+
+def removal_command(path: Path, host: str, port: int) -> str:
+    """The `ssh-keygen -R` command that removes `host`'s entry for `port` from `path`."""
+    entry = host if port == 22 else f'"[{host}]:{port}"'
+    return f"ssh-keygen -f {path} -R {entry}"
+
+
+def _hashed_match(pattern: str, names: Sequence[str]) -> bool:
+    import base64
+    import hashlib
+    import hmac
+
+    try:
+        _, _, salt, digest = pattern.split("|", 3)
+        key, want = base64.b64decode(salt), base64.b64decode(digest)
+    except ValueError:
+        return False
+    return any(
+        hmac.compare_digest(hmac.new(key, n.encode(), hashlib.sha1).digest(), want) for n in names
+    )
+
+
+def _applies_to_port(line: str, port: int, names: Sequence[str]) -> bool:
+    """Whether a known_hosts line speaks of `port`: as OpenSSH reads it, a pattern without
+    `[...]:port` is for port 22 only (asyncssh consults it for every port, which made a port-22
+    entry look like a "changed" key for another port of the same address)."""
+    fields = line.split()
+    if not fields or fields[0].startswith("#"):
+        return False
+    if fields[0].startswith("@"):  # @revoked / @cert-authority: always consulted
+        return True
+    for pattern in fields[0].split(","):
+        pattern = pattern.lstrip("!")
+        if pattern.startswith("|1|"):
+            forms = names if port == 22 else [f"[{n}]:{port}" for n in names]
+            if _hashed_match(pattern, forms):
+                return True
+        elif pattern.startswith("["):
+            if pattern.endswith(f"]:{port}"):
+                return True
+        elif port == 22:
+            return True
+    return False
+
+
 class _HostKeyPolicy:
     """known_hosts checking with ssh's `accept-new`: a first-seen key may be trusted and recorded;
-    a key different from the recorded one never is."""
+    a key different from the recorded one never is. Entries are matched with their port."""
 
     def __init__(self, path: Path, accept_new: bool) -> None:
-        import asyncssh
-
         self.path = path
         self.accept_new = accept_new
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
-        self.known = asyncssh.import_known_hosts(text)
+        self._lines = self._read()
 
-    def recorded(self, host: str, addr: str, port: int) -> list[Any]:
-        return list(self.known.match(host, addr, port if port != 22 else None)[0])
+    def _read(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        try:
+            return self.path.read_bytes().decode("utf-8").splitlines()
+        except UnicodeDecodeError as e:
+            raise KnownHostsError(
+                f"The known_hosts file {self.path} is not UTF-8 text (byte {e.start}); fix or "
+                "remove that line, or give another file with --known-hosts FILE."
+            ) from None
+        except OSError as e:
+            raise KnownHostsError(
+                f"Cannot read the known_hosts file {self.path}: {e.strerror}; give a readable "
+                "file with --known-hosts FILE."
+            ) from None
 
-    def remember(self, host: str, port: int, key: Any) -> None:
+    def known_for(self, host: str, addr: str | None, port: int) -> Any:
+        """The asyncssh known-hosts object of the entries that speak of `host`'s `port`."""
         import asyncssh
 
+        names = [n for n in (host, addr) if n]
+        text = "\n".join(ln for ln in self._lines if _applies_to_port(ln, port, names))
+        try:
+            return asyncssh.import_known_hosts(text + "\n" if text else "")
+        except (ValueError, asyncssh.KeyImportError) as e:
+            raise KnownHostsError(
+                f"The known_hosts file {self.path} has an entry for {host} that cannot be read "
+                f"({e}); fix or remove it ({removal_command(self.path, host, port)})."
+            ) from None
+
+    def recorded(self, host: str, addr: str, port: int) -> list[Any]:
+        known = self.known_for(host, addr, port)
+        return list(known.match(host, addr, port if port != 22 else None)[0])
+
+    def remember(self, host: str, port: int, key: Any) -> None:
+        """Append the key for `host`'s `port`; KnownHostsError when the file cannot be written."""
         pattern = host if port == 22 else f"[{host}]:{port}"
-        line = f"{pattern} {key.export_public_key().decode().strip()}\n"
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as f:
-            f.write(line)
+        line = f"{pattern} {key.export_public_key().decode().strip()}"
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as f:
+                f.write(line + "\n")
+        except OSError as e:
+            raise KnownHostsError(
+                f"Cannot record the host key of {host} port {port} in the known_hosts file "
+                f"{self.path}: {e.strerror}; make it writable or give another file with "
+                "--known-hosts FILE."
+            ) from None
         # Later connections in this run (same host on another port, or twice) see it too.
-        self.known = asyncssh.import_known_hosts(self.path.read_text(encoding="utf-8"))
+        self._lines.append(line)
 
 
 def _client_class() -> type:
@@ -181,11 +269,15 @@ def _client_class() -> type:
                     "host-key-changed",
                     f"the host key of {host} port {port} has CHANGED since it was recorded in "
                     f"{self.policy.path}; if the host was reinstalled, remove the old key "
-                    f"(ssh-keygen -R {host}) and probe again",
+                    f"({removal_command(self.policy.path, host, port)}) and probe again",
                 )
                 return False
             if self.policy.accept_new:
-                self.policy.remember(host, port, key)
+                try:
+                    self.policy.remember(host, port, key)
+                except KnownHostsError as e:
+                    self.problem = ProbeFailure(t.text, "known-hosts", str(e))
+                    return False
                 return True
             self.problem = ProbeFailure(
                 t.text,
@@ -211,7 +303,7 @@ async def _probe_one(
     client = _client_class()(policy, target)
     options: dict[str, Any] = {
         "port": target.port,
-        "known_hosts": policy.known,
+        "known_hosts": policy.known_for(target.host, None, target.port),
         "client_factory": lambda: client,
         "connect_timeout": timeout,
         # Never prompt: a probe of many hosts runs unattended.
@@ -221,8 +313,8 @@ async def _probe_one(
     if target.user:
         options["username"] = target.user
     if client_keys is not None:
+        # An agent that sudo kept (SSH_AUTH_SOCK) still offers its keys too.
         options["client_keys"] = client_keys
-        options["agent_path"] = None
     if passphrase is not None:
         options["passphrase"] = passphrase
     who = f"{target.user + '@' if target.user else ''}{target.host}"
@@ -282,7 +374,9 @@ def _interpret(target: Target, status: int | None, out: Any, err: Any) -> HostFa
     try:
         import json
 
-        raw = json.loads(out)
+        text = out.decode("utf-8", "replace") if isinstance(out, bytes) else str(out or "")
+        _, found, after = text.rpartition(FACTS_MARKER + "\n")
+        raw = json.loads(after if found else text)
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
         return facts_from_dict(raw, source=target.text)

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from installer.interactive.install import Session
 
 if TYPE_CHECKING:
-    from installer.events import Event
+    from installer.events import Event, PlanFinished
     from installer.pipeline.settings import RunSettings
     from manifests.answers import Answers
 
@@ -74,8 +74,10 @@ class RunSession(Protocol):
     @property
     def dry_run(self) -> bool: ...
 
+    settings: RunSettings
     log_path: str | None
     last_outcome: str | None
+    last_finished: PlanFinished | None
 
     async def run_to(self, on_event: Callable[[Event], None]) -> str: ...
 
@@ -150,7 +152,25 @@ class WizardApp(App[int]):
                 else:
                     self.exit(3 if self.run_session.last_outcome == "failed" else 0)
 
-        self.push_screen(ConfirmQuit(self.running, self.RUN_NOUN), decided)
+        self.push_screen(ConfirmQuit(self.quit_question()), decided)
+
+    def quit_question(self) -> str:
+        """The quit dialog's text: what quitting now leaves behind, and how to go on."""
+        from installer.interactive.commands import command_line
+        from installer.interactive.install import stopped_run_text
+
+        noun, run = self.RUN_NOUN, self.run_session
+        if self.running:
+            return (f"Quit while the {noun} runs? Running steps are stopped; what finished "
+                    f"stays on the hosts. Continue later with: "
+                    f"{command_line(run.settings, 'resume')}")
+        if run.last_outcome in ("failed", "interrupted"):
+            return f"Quit? {stopped_run_text(run, noun)}"
+        if run.last_outcome == "done":
+            return f"Quit? The {noun} is done."
+        wizard = "installer" if noun == "install" else f"{noun} wizard"
+        return (f"Quit the {wizard}? Nothing has been changed on any host"
+                + (" (this is a dry run)." if run.dry_run else "."))
 
 
 class InstallerApp(WizardApp):
@@ -210,9 +230,19 @@ def run_tui(settings: RunSettings, *, answers_path: str | None = None) -> int:
     code = app.run()
     if session.saved_answers:
         print(f"Answers saved to {session.saved_answers}")
-    if session.log_path:
-        print(f"Log: {session.log_path}")
+    print_leaving(session, code)
     return int(code if code is not None else 0)
+
+
+def print_leaving(run: RunSession, code: int | None, noun: str = "install") -> None:
+    """What headless mode prints at the end, printed when the TUI leaves: the log and, for a
+    run that did not finish (failed, or quit while it ran), the command that continues it."""
+    from installer.interactive.install import stopped_run_text
+
+    if run.log_path:
+        print(f"Log: {run.log_path}")
+    if run.log_path and (run.last_outcome in ("failed", "interrupted") or code == 130):
+        print(stopped_run_text(run, noun))
 
 
 def _read_yaml(path: str) -> object:

@@ -42,19 +42,14 @@ class ConfirmQuit(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "Stay"),
     ]
 
-    def __init__(self, running: bool, noun: str = "install") -> None:
+    def __init__(self, text: str) -> None:
+        """`text`: the question, with what quitting now leaves behind (the app knows)."""
         super().__init__()
-        self.running = running
-        self.noun = noun
+        self.text = text
 
     def compose(self) -> ComposeResult:
-        if self.running:
-            text = (f"Quit while the {self.noun} runs? Running steps are stopped; "
-                    "`sunbeam-install resume` continues later.")
-        else:
-            text = "Quit the installer? Nothing has been changed on any host."
         with Vertical(id="dialog"):
-            yield Static(text)
+            yield Static(self.text, markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Quit (y)", id="yes", variant="error", compact=True)
                 yield Button("Stay (n)", id="no", compact=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
+from installer.interactive.commands import command_line
 from screens.base import SummaryScreen
 
 
@@ -26,8 +29,10 @@ class DoneScreen(SummaryScreen):
         lines += [
             "",
             "[b]Next steps[/b]",
-            "  sunbeam-install status      what the last run did",
             "  log in to the dashboard as admin (domain admin_domain) with that password",
-            "  sunbeam-install upgrade     move to a newer OpenStack release later",
+            "  what the last run did:",
+            f"    {escape(command_line(s.settings, 'status'))}",
+            "  move to a newer OpenStack release later:",
+            f"    {escape(command_line(s.settings, 'upgrade'))}",
         ]
         return lines

@@ -12,8 +12,9 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, Static
 
 from installer.exits import UserError
-from installer.interactive.probing import LOCAL, ProbedHost, parse_target
+from installer.interactive.probing import LOCAL, UNADDRESSED, ProbedHost, parse_target
 from screens.base import WizardScreen
+from screens.hosttext import cell, markup_safe
 from screens.messages import HostProbed
 
 GIB = 1024**3
@@ -23,12 +24,14 @@ COLUMNS = ("Name", "Address", "CPU / KVM", "RAM", "Disks free", "NICs", "Status"
 
 def host_cells(entry: ProbedHost) -> tuple[Text | str, ...]:
     """One table row for a host: facts when they are in, the state or failure otherwise."""
-    address = entry.address or ("this host" if entry.target == LOCAL else "")
+    address = entry.address or ""
+    # What a host reports (its hostname, a probe's error) is shown escaped, never as markup.
     if entry.state == "probing":
-        return (entry.name, address, "", "", "", "", Text("probing…", style="italic"))
+        return (cell(entry.name), cell(address), "", "", "", "", Text("probing…", style="italic"))
     if entry.state == "failed" or entry.facts is None:
-        return (entry.name, address, "", "", "", "",
-                Text(f"failed: {entry.error} (r retries)", style="bold red"))
+        # The reason can be longer than the row: the line under the table shows it whole.
+        return (cell(entry.name), cell(address), "", "", "", "",
+                cell("failed (why: below)", style="bold red"))
     f = entry.facts
     virt = f.cpu.virtualization
     cpu = Text(f"{f.cpu.threads} {virt}", style="" if virt == "kvm" else "yellow")
@@ -41,18 +44,21 @@ def host_cells(entry: ProbedHost) -> tuple[Text | str, ...]:
         warnings.append("no KVM")
     if f.probe_errors:
         warnings.append(f"{len(f.probe_errors)} probe errors")
+    if entry.target == LOCAL:
+        warnings.insert(0, "this machine")
     status = Text("ready" + (": " + ", ".join(warnings) if warnings else ""),
-                  style="yellow" if warnings else "green")
-    return (f.hostname, address, cpu, ram, disks, nics, status)
+                  style="yellow" if set(warnings) - {"this machine"} else "green")
+    return (cell(f.hostname), cell(address), cpu, ram, disks, nics, status)
 
 
 class HostsScreen(WizardScreen):
     NAME = "hosts"
     TITLE_TEXT = "Hosts"
     HELP = """\
-This machine is probed at once. Add each other host as user@address (an SSH user with
-passwordless sudo, and the host's management address), then Enter or Add. Hosts are probed in
-the background and fill their row when their facts arrive; a failed probe shows its reason.
+This machine is probed at once (with an answers file: only when the file names it, as a host
+without an address). Add each other host as user@address (an SSH user with passwordless sudo,
+and the host's management address), then Enter or Add. Hosts are probed in the background and
+fill their row when their facts arrive; a failed probe's reason is shown under the table.
 In the table: r retries the selected host's probe, Delete removes it."""
     WIDGET_HELP: ClassVar[dict[str, tuple[str, str]]] = {
         "target": ("Add a host", "Type user@address (e.g. ubuntu@10.20.0.12): an SSH user with "
@@ -60,7 +66,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
                    "the background; its row fills in when its facts arrive."),
         "hosts": ("Hosts table", "One row per host: CPU threads and whether KVM works, RAM, the "
                   "disks Ceph could take, physical NICs, and the probe's status. Up/Down move; "
-                  "r retries a failed probe; Delete removes the host (this machine stays)."),
+                  "r retries a failed probe; Delete removes the host from the cloud."),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "retry", "Retry", show=False),
@@ -74,6 +80,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
         yield Static("", id="target-error", classes="error")
         table: DataTable[Text | str] = DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
         yield table
+        yield Static("", id="host-detail")
         yield Static("[b]r[/b] retry · [b]Delete[/b] remove · [b]Ctrl+N[/b] next",
                      classes="hints", markup=True)
 
@@ -81,20 +88,20 @@ In the table: r retries the selected host's probe, Delete removes it."""
         table = self.query_one("#hosts", DataTable)
         for c in COLUMNS:
             table.add_column(c, key=c)
+        first = [] if self.session.hosts else self.session.first_targets()
         for entry in self.session.hosts.values():
             table.add_row(*host_cells(entry), key=entry.target)
-        if LOCAL not in self.session.hosts:
-            self._add_row(LOCAL)
-            self.run_worker(self._first_probes(), group="probe")
+        if first:
+            self.run_worker(self._first_probes(first), group="probe")
+        self._show_count()
         self.query_one("#target", Input).focus()
 
-    async def _first_probes(self) -> None:
+    async def _first_probes(self, targets: list[str]) -> None:
         # This machine first: a prefilled host with its address is this machine, not remote.
-        await self._probe(LOCAL)
-        known = {e.address for e in self.session.hosts.values()}
-        for h in self.session.draft.hosts:
-            if h.address and h.address not in known and h.ssh_user:
-                self._start(f"{h.ssh_user}@{h.address}")
+        if targets[0] == LOCAL:
+            await self._probe(targets.pop(0))
+        for target in targets:
+            self.run_worker(self._probe(target), group="probe")
 
     def _add_row(self, target: str) -> ProbedHost:
         entry = self.session.pending(target)
@@ -118,9 +125,39 @@ In the table: r retries the selected host's probe, Delete removes it."""
         self.post_message(HostProbed(entry))
 
     def on_host_probed(self, message: HostProbed) -> None:
-        self._refresh_row(message.host)
+        table = self.query_one("#hosts", DataTable)
+        if [str(k.value) for k in table.rows] != list(self.session.hosts):
+            # A host added again in place of a prefilled one whose address was wrong.
+            table.clear()
+            for entry in self.session.hosts.values():
+                table.add_row(*host_cells(entry), key=entry.target)
+        elif message.host.target in self.session.hosts:
+            self._refresh_row(message.host)
+        self._show_count()
+        self._show_detail()
+
+    def _show_count(self, before: str = "") -> None:
+        from rich.markup import escape
+
         ready = len(self.session.ready_hosts())
-        self.set_status(f"{ready} host{'s' if ready != 1 else ''} ready")
+        self.set_status(escape(before) + f"{ready} host{'s' if ready != 1 else ''} ready")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        """The selected host's failure in full (the table's cell is too narrow for it)."""
+
+        target = self._selected()
+        entry = self.session.hosts.get(target) if target else None
+        if entry is None or entry.state != "failed":  # else the first failed host's
+            entry = next((e for e in self.session.hosts.values() if e.state == "failed"), None)
+        text = ""
+        if entry is not None:
+            why = (entry.error or "the probe failed").rstrip(".")
+            retry = "" if entry.target.startswith(UNADDRESSED) else " r retries."
+            text = f"[b red]{markup_safe(entry.name)}:[/b red] {markup_safe(why)}.{retry}"
+        self.query_one("#host-detail", Static).update(text)
 
     def _refresh_row(self, entry: ProbedHost) -> None:
         table = self.query_one("#hosts", DataTable)
@@ -181,18 +218,34 @@ In the table: r retries the selected host's probe, Delete removes it."""
 
     def action_retry(self) -> None:
         target = self._selected()
-        if target and self.session.hosts[target].state == "failed":
+        if target and target.startswith(UNADDRESSED):
+            self.show_why("Add this host again above as user@address.")
+        elif target and self.session.hosts[target].state == "failed":
             self._start(target)
 
     def action_remove(self) -> None:
         target = self._selected()
-        if target and target != LOCAL:
-            self.session.remove_host(target)
-            self.query_one("#hosts", DataTable).remove_row(target)
+        if not target:
+            return
+        entry = self.session.hosts[target]
+        self.session.remove_host(target)
+        self.query_one("#hosts", DataTable).remove_row(target)
+        what = "this machine" if target == LOCAL else entry.target.removeprefix(UNADDRESSED)
+        self._show_count(f"Removed {entry.name} ({what}). ")
+        self._show_detail()
 
     def problem(self) -> str | None:
         if any(e.state == "probing" for e in self.session.hosts.values()):
             return "Wait until every host has been probed (or remove the ones still probing)."
+        unaddressed = [e.name for e in self.session.hosts.values()
+                       if e.target.startswith(UNADDRESSED)]
+        if unaddressed:
+            return (f"{', '.join(unaddressed)}: add again above as user@address with the "
+                    "right address, or Delete to leave out.")
+        failed = [e.name for e in self.session.hosts.values() if e.state == "failed"]
+        if failed:
+            return (f"{', '.join(failed)} failed: r retries, Delete removes "
+                    f"{'it' if len(failed) == 1 else 'them'}.")
         if not self.session.ready_hosts():
             return "No host is ready yet: add at least one host whose probe succeeds."
         return None

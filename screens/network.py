@@ -15,6 +15,7 @@ from installer.interactive.fields import check_address_list
 from installer.interactive.probing import management_nic
 from screens.base import WizardScreen
 from screens.fields import Field, field_check
+from screens.hosttext import cell
 
 EXTERNAL_FIELDS = ("external-cidr", "external-gateway", "external-range", "external-vlan")
 # Where a rule of the answers file about networks shows on this screen (by the rule's path).
@@ -113,9 +114,11 @@ cabled to it (Space selects; the management NIC is marked and best avoided)."""
                 speed = f"{n.speed_mbps // 1000}G" if n.speed_mbps and n.speed_mbps >= 1000 \
                     else (f"{n.speed_mbps}M" if n.speed_mbps else "")
                 addrs = ", ".join(str(i) for i in n.ipv4) or "-"
-                name = Text(n.name + (" *" if n.name == mgmt else ""),
+                # NIC names and states are the host's words: shown escaped, never as markup.
+                name = cell(n.name + (" *" if n.name == mgmt else ""),
                             style="dim" if n.name == mgmt else "")
-                table.add_row(h.name, name, link, speed, addrs, self._use(h.name, n.name),
+                table.add_row(cell(h.name), name, cell(link), speed, cell(addrs),
+                              self._use(h.name, n.name),
                               key=f"{h.name}/{n.name}")
         self._external_visible(self.session.draft.external_enabled)
         self.query_one("#management-cidr").focus()

@@ -29,6 +29,7 @@ from installer.events import (
 )
 from installer.exits import UserError
 from screens.base import WizardScreen, failure_of
+from screens.hosttext import cell, markup_safe, plain
 from screens.messages import RunEnded
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class StepRow:
     fraction: float | None = None
     error: str | None = None
     hint: str | None = None
+    done_here: bool = False  # done by a run on this screen (a retry then finds it in place)
     log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES_PER_STEP))
 
 
@@ -64,12 +66,25 @@ class HostRow:
 
     def cells(self) -> tuple[Text | str, ...]:
         total = "?" if self.total is None else str(self.total)
-        # The host has its own column: the step ids lose their "@host" here.
-        current = self.running[-1].split("@")[0] if self.running else (
-            "" if self.failed else "-")
-        failed = Text((self.failed or "").split("@")[0], style="bold red")
+        # The host has its own column: the step ids lose their "@host" here. One column says
+        # what the host is at (a failure first), wide enough for a whole step id at 80 columns.
+        if self.failed:
+            now = Text(f"failed {self.failed.split('@')[0]}", style="bold red")
+        elif self.running:
+            more = f" +{len(self.running) - 1}" if len(self.running) > 1 else ""
+            now = Text(f"{self.running[-1].split('@')[0]}{more}")
+        else:
+            now = Text("-")
         style = "green" if self.total and self.done >= self.total else ""
-        return (self.name, Text(f"{self.done}/{total}", style=style), current, failed)
+        return (self.name, Text(f"{self.done}/{total}", style=style), now)
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "ETA --:--"
+    minutes, secs = divmod(max(0, round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"ETA {hours}:{minutes:02}:{secs:02}" if hours else f"ETA {minutes}:{secs:02}"
 
 
 class ProgressScreen(WizardScreen):
@@ -110,15 +125,23 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.started_at = time.monotonic()
         self.events_seen = 0
         self._user_moved = False
+        self._followed: str | None = None  # the step the table's cursor was last moved to
+        self.shown_failed_hosts = ""
         self.hosts: dict[str, HostRow] = {}
         self.new_hosts: list[str] = []
         self.dirty_hosts: set[str] = set()
         self.newly_failed_hosts: list[str] = []
+        self.clock = time.monotonic  # tests replace it: no timing in tests
+        # (when, seconds left then): set only when a step finishes, so the ETA counts down
+        # while a step runs and never grows; None until a step has finished in this run.
+        self.estimate: tuple[float, float] | None = None
+        self.counted = -1  # steps finished when the bar was last updated
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="title", markup=True)
         with Horizontal(id="overall"):
-            yield ProgressBar(total=None, show_eta=True, id="bar")
+            # The ETA is the screen's own (`_eta`): Textual's grows while a long step runs.
+            yield ProgressBar(total=None, show_eta=False, id="bar")
             yield Static("", id="counts")
         steps: DataTable[Text | str] = DataTable(id="steps", cursor_type="row")
         yield steps
@@ -137,8 +160,7 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         hosts = self.query_one("#host-progress", DataTable)
         hosts.add_column("Host", key="host", width=12)
         hosts.add_column("Done", key="done", width=8)
-        hosts.add_column("Running now", key="current", width=26)
-        hosts.add_column("Failed", key="failed")
+        hosts.add_column("Running now, or the step that failed", key="current", width=50)
         self.query_one("#failure").display = False
         self.set_interval(FLUSH_SECONDS, self.flush)
         table.focus()
@@ -200,7 +222,7 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
             self.query_one("#overall").display = False
             self.query_one("#title", Static).update(self._title(not_started=True))
             self._show_failure(f"[b red]The {self.wizard.RUN_NOUN} could not start:[/b red] "
-                               f"{escape(message.error)}\n[b]r[/b] tries again; "
+                               f"{markup_safe(message.error)}\n[b]r[/b] tries again; "
                                "[b]Ctrl+Q[/b] quits.")
         elif message.outcome == "done":
             self.wizard.goto("done")
@@ -238,10 +260,10 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         if isinstance(event, StepLog):
             row = self.rows.get(event.step)
             if row is not None:
-                row.log.append(event.line)
-                follow = self.selected or self.latest
-                if follow == event.step:
-                    self.pending_log.append(event.line)
+                line = plain(event.line)  # a backend's output: control characters escaped
+                row.log.append(line)
+                if self._log_target() == event.step:
+                    self.pending_log.append(line)
             return
         if isinstance(event, StepProgress):
             row = self.rows.get(event.step)
@@ -268,9 +290,14 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
                 row = self.rows[event.step] = StepRow(event.step, event.step, None)
                 self.order.append(event.step)
                 self.new_rows.append(event.step)
-            row.status, row.error, row.hint = event.outcome, event.error, event.hint
+            # A retry (r) is a new run: what the earlier one did comes back "skipped" (in
+            # place), but on this screen it was done, and stays so.
+            kept = row.done_here and event.outcome == "skipped"
+            row.status = "done" if kept else event.outcome
+            row.done_here = row.done_here or event.outcome == "done"
+            row.error, row.hint = event.error, event.hint
             row.message = event.error or ""
-            for line in event.log_tail:
+            for line in map(plain, event.log_tail):
                 if not row.log or row.log[-1] != line:
                     row.log.append(line)
             self.finished += 1
@@ -288,7 +315,14 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
             return
         if isinstance(event, PlanStarted):
             self.total, self.already_done, self.finished = event.steps, event.already_done, 0
-            self.started_at = time.monotonic()
+            self.started_at = self.clock()
+            self.estimate, self.counted = None, -1
+            # A retry runs the whole plan again (finished steps come back skipped): each
+            # host's count starts over, so it never passes the host's total.
+            for name, host in self.hosts.items():
+                host.done, host.failed = 0, None
+                host.running.clear()
+                self.dirty_hosts.add(name)
             return
         if isinstance(event, PlanFinished):
             self.outcome = event.outcome
@@ -312,18 +346,67 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         self.dirty.clear()
         self._flush_hosts()
         self._flush_log()
-        if self.total:
-            bar = self.query_one("#bar", ProgressBar)
-            done = min(self.total, self.already_done + self.finished)
-            bar.update(total=self.total, progress=done)
-        running = sum(r.status == "running" for r in self.rows.values())
-        hosts_failed = sorted({self.rows[s].host or "-" for s in self.failed})
-        counts = f"{self.already_done + self.finished}/{self.total or '?'} · {running} running"
-        if hosts_failed:
-            counts += f" · failed on {', '.join(hosts_failed[:3])}"
-        self.query_one("#counts", Static).update(counts)
+        done = min(self.total, self.already_done + self.finished)
+        if self.total and self.finished != self.counted:
+            # Only when a step finishes: each update is a sample for the bar's own speed.
+            self.query_one("#bar", ProgressBar).update(total=self.total, progress=done)
+            self._estimate(done)
+            self.counted = self.finished
+        self.query_one("#counts", Static).update(self._counts())
+        failed_hosts = self._failed_hosts()
+        if failed_hosts != self.shown_failed_hosts:
+            self.query_one("#title", Static).update(self._title() + failed_hosts)
+            self.shown_failed_hosts = failed_hosts
+        self._follow()
         if self.failed and not self.wizard.running:
             self._show_step_failure(self.failed[0])
+
+    def _estimate(self, done: int) -> None:
+        now = self.clock()
+        left = self.total - done
+        if self.finished and now > self.started_at:
+            per_step = (now - self.started_at) / self.finished
+            self.estimate = (now, left * per_step)
+
+    def _eta(self) -> str:
+        if not self.wizard.running and self.outcome is not None:
+            return "stopped" if self.outcome != "done" else "finished"
+        if self.estimate is None:
+            return eta_text(None)
+        at, left = self.estimate
+        return eta_text(left - (self.clock() - at))
+
+    def _counts(self) -> str:
+        """One line beside the bar: counts and the ETA, short enough for 80 columns."""
+        if not self.wizard.running and self.outcome is not None:
+            return f"{self.already_done + self.finished}/{self.total or '?'} · {self._eta()}"
+        running = sum(r.status == "running" for r in self.rows.values())
+        return (f"{self.already_done + self.finished}/{self.total or '?'} · "
+                f"{running} running · {self._eta()}")
+
+    def _failed_hosts(self) -> str:
+        """For the title line, which has the room: the hosts where a step failed."""
+        hosts = sorted({self.rows[s].host or "cluster" for s in self.failed})
+        if not hosts:
+            return ""
+        more = f" and {len(hosts) - 3} more" if len(hosts) > 3 else ""
+        return f"  [b red]failed on {markup_safe(', '.join(hosts[:3]))}{more}[/b red]"
+
+    def _follow(self) -> None:
+        """Keep the step that matters in view: the first failed one, else (unless the operator
+        moved) the latest started one. 100+ steps do not fit at 80x24."""
+        target = self.failed[0] if self.failed else None
+        if target is None and not self._user_moved:
+            target = self.latest
+        if target is None or target == self._followed or target not in self.rows:
+            return
+        table = self.query_one("#steps", DataTable)
+        try:
+            index = table.get_row_index(target)
+        except Exception:  # not added yet: the next flush
+            return
+        table.move_cursor(row=index, scroll=True)
+        self._followed = target
 
     def _flush_hosts(self) -> None:
         table = self.query_one("#host-progress", DataTable)
@@ -332,7 +415,7 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         fresh = set(self.new_hosts)
         self.new_hosts.clear()
         for name in self.dirty_hosts - fresh:
-            for column, value in zip(("host", "done", "current", "failed"),
+            for column, value in zip(("host", "done", "current"),
                                      self.hosts[name].cells(), strict=True):
                 if column != "host":
                     table.update_cell(name, column, value)
@@ -342,9 +425,14 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
             table.move_cursor(row=table.get_row_index(self.newly_failed_hosts[0]))
             self.newly_failed_hosts.clear()
 
+    def _log_target(self) -> str | None:
+        """The step the log pane shows: the one selected, else the first failure, else the
+        step that started last."""
+        return self.selected or (self.failed[0] if self.failed else self.latest)
+
     def _flush_log(self) -> None:
         log = self.query_one("#log", Log)
-        target = self.selected or self.latest
+        target = self._log_target()
         if target is None:
             return
         if target != self.shown_log:
@@ -360,19 +448,28 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
         message = r.message
         if r.status == "running" and r.fraction is not None:
             message = f"{r.fraction:4.0%} {message}"
-        return (r.id, r.host or "", Text(r.status, style=STATUS_STYLE.get(r.status, "")),
-                message.splitlines()[0] if message else "")
+        # The host has its own column: the id loses "@host" so it fits at 80 columns.
+        step = r.id.split("@")[0] if r.host else r.id
+        return (step, r.host or "", Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                cell(message.splitlines()[0] if message else ""))
 
     def _show_step_failure(self, step: str) -> None:
         r = self.rows[step]
-        hint = f"\n[b]Hint:[/b] {escape(r.hint)}" if r.hint else ""
-        self._show_failure(f"[b red]Failed:[/b red] {escape(r.id)}: {escape(r.error or '')}{hint}"
+        hint = f"\n[b]Hint:[/b] {markup_safe(r.hint)}" if r.hint else ""
+        self._show_failure(f"[b red]Failed:[/b red] {escape(r.id)}: {markup_safe(r.error)}{hint}"
                            "\n[b]r[/b] resumes after you fix the cause.")
 
     def _show_failure(self, markup: str) -> None:
         panel = self.query_one("#failure", Static)
         panel.update(markup)
-        panel.display = True
+        if not panel.display:
+            panel.display = True
+            # The panel takes rows from the step table: bring its cursor back into view.
+            self.call_after_refresh(self._cursor_into_view)
+
+    def _cursor_into_view(self) -> None:
+        table = self.query_one("#steps", DataTable)
+        table.move_cursor(row=table.cursor_row, scroll=True)
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -389,6 +486,7 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
     def action_follow(self) -> None:
         self.selected = None
         self._user_moved = False
+        self._followed = None
 
     def action_next(self) -> None:
         if self.outcome == "done":

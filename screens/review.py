@@ -21,13 +21,13 @@ STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 
 
 def findings_markup(notices: list[Notice]) -> str:
-    from rich.markup import escape
+    from screens.hosttext import markup_safe
 
     if not notices:
         return "[green]✓ No findings: the answers pass every check.[/green]"
     lines = []
     for n in notices:
-        lines.append(f"[{STYLE[n.severity]}]{escape(n.line())}[/]")
+        lines.append(f"[{STYLE[n.severity]}]{markup_safe(n.line())}[/]")
     return "\n".join(lines)
 
 
@@ -146,7 +146,6 @@ Save writes the answers file: `sunbeam-install --answers FILE` repeats this inst
     def action_next(self) -> None:
         why = self.problem()
         if why:
-            self.set_status(f"[b]{why}[/b]")
-            self.notify(why, severity="error")
+            self.show_why(why)
             return
         self.wizard.goto("progress")

@@ -52,8 +52,7 @@ there are free disks)."""
         for r in ROLES:
             table.add_column(r.capitalize(), key=r)
         draft = self.session.draft
-        if any(not h.roles for h in draft.hosts):
-            suggest_roles(draft, self.session.facts_by_host())
+        self.session.suggest_roles_if_unset()
         for h in draft.hosts:
             table.add_row(h.name, *(mark(r in h.roles) for r in ROLES), key=h.name)
         table.move_cursor(column=1)

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from probes.facts import Disk
 from screens.base import WizardScreen
+from screens.hosttext import cell, markup_safe, plain
 
 GIB = 1024**3
 
@@ -100,8 +101,9 @@ that host; n clears that host; Enter or Ctrl+N confirms and goes on."""
             "[ ]" if d.osd_eligible else " - ", style=dim)
         short = shorten(disk_id(d).removeprefix("/dev/disk/by-id/"), DISK_ID_WIDTH)
         note = (d.model or "") if d.osd_eligible else (d.ineligible_reason or "Not eligible.")
-        return (sel, Text(host, style=dim), Text(size_text(d.size_bytes), style=dim),
-                Text(d.transport, style=dim), Text(short, style=dim), Text(note, style=dim))
+        # The disk's transport, id and model are the host's words: shown escaped.
+        return (sel, cell(host, style=dim), Text(size_text(d.size_bytes), style=dim),
+                cell(d.transport, style=dim), cell(short, style=dim), cell(note, style=dim))
 
     def _current(self) -> tuple[str, Disk] | None:
         table = self.query_one("#disks", DataTable)
@@ -126,7 +128,7 @@ that host; n clears that host; Enter or Ctrl+N confirms and goes on."""
             return
         host, d = cur
         if not d.osd_eligible:
-            self.notify(f"{d.path} on {host} cannot be used: {d.ineligible_reason}",
+            self.notify(markup_safe(f"{d.path} on {host} cannot be used: {d.ineligible_reason}"),
                         severity="warning")
             return
         self._set(host, d, not self._selected(host, d))
@@ -151,8 +153,9 @@ that host; n clears that host; Enter or Ctrl+N confirms and goes on."""
         if cur:
             host, d = cur
             ids = ", ".join(d.by_id[:1]) or d.path
-            why = "" if d.osd_eligible else f"\ncannot be used: {d.ineligible_reason}"
-            self.query_one("#disk-detail", Static).update(f"{host}: {d.path}  {ids}{why}")
+            why = "" if d.osd_eligible else f"\nCannot be used: {plain(d.ineligible_reason)}"
+            self.query_one("#disk-detail", Static).update(
+                markup_safe(f"{plain(host)}: {plain(d.path)}  {plain(ids)}{why}"))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         # Enter in the table confirms the selection (MicroCloud's key hints).

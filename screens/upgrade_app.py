@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.screen import Screen
 
 from installer.interactive.upgrade import UpgradeSession
-from screens.app import WizardApp
+from screens.app import WizardApp, print_leaving
 
 if TYPE_CHECKING:
     from installer.pipeline.settings import RunSettings
@@ -73,6 +73,5 @@ def run_upgrade_tui(settings: RunSettings, *, answers_path: str | None = None,
     """The CLI's entry to the upgrade wizard (`sunbeam-install upgrade` on a capable terminal)."""
     upgrade = UpgradeSession(settings, answers_path=answers_path, compute_batch=compute_batch)
     code = create_upgrade_app(upgrade).run()
-    if upgrade.log_path:
-        print(f"Log: {upgrade.log_path}")
+    print_leaving(upgrade, code, UpgradeApp.RUN_NOUN)
     return int(code if code is not None else 0)

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 
 from installer.exits import UserError
 from screens.base import UpgradeWizardScreen, failure_of
+from screens.hosttext import cell, markup_safe
 from screens.messages import UpgradeDetected
 
 
@@ -65,7 +66,7 @@ Up/Down scroll the table; Ctrl+N chooses the target release."""
         header = self.query_one("#deployed", Static)
         if message.error:
             header.update(f"[b red]The deployed cloud cannot be read:[/b red] "
-                          f"{escape(message.error)}")
+                          f"{markup_safe(message.error)}")
             return
         d = self.upgrade.deployed
         assert d is not None
@@ -85,7 +86,9 @@ Up/Down scroll the table; Ctrl+N chooses the target release."""
                 + ("every unit active and idle" if ok else
                    f"{bad.name} is {bad.workload}/{bad.agent} {bad.message}".rstrip()
                    if bad else "no units"))
-            table.add_row("charm", a.app, a.model, a.channel or "-", str(a.revision or "-"),
+            # Names and channels as Juju and snapd report them: shown escaped, never as markup.
+            table.add_row("charm", cell(a.app), cell(a.model), cell(a.channel or "-"),
+                          cell(str(a.revision or "-")),
                           Text(f"{settled}/{len(a.units)}", style="green" if ok else "bold red"),
                           key=f"charm/{a.model}/{a.app}")
         groups: dict[tuple[str, str, str], list[str]] = {}
@@ -96,14 +99,15 @@ Up/Down scroll the table; Ctrl+N chooses the target release."""
             shown = ", ".join(hosts[:6]) + (f" +{len(hosts) - 6}" if len(hosts) > 6 else "")
             self.details[key] = f"snap {name} {channel} rev {revision} on {shown}"
             where = hosts[0] if len(hosts) == 1 else f"{len(hosts)} hosts"
-            table.add_row("snap", name, where, channel, revision, "-", key=key)
+            table.add_row("snap", cell(name), cell(where), cell(channel), cell(revision), "-",
+                          key=key)
         blocking = [n.line() for n in self.upgrade.run_notices] + [
             f"note: {n}" for n in d.notes]
-        self.query_one("#notes", Static).update(escape("\n".join(blocking)))
+        self.query_one("#notes", Static).update(markup_safe("\n".join(blocking)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         text = self.details.get(str(event.row_key.value), "")
-        self.query_one("#inventory-detail", Static).update(escape(text))
+        self.query_one("#inventory-detail", Static).update(markup_safe(text))
 
     def problem(self) -> str | None:
         d = self.upgrade.deployed

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
+from installer.interactive.commands import command_line
 from screens.base import SummaryScreen, UpgradeWizardScreen
 
 
@@ -19,8 +22,11 @@ class UpgradeDoneScreen(UpgradeWizardScreen, SummaryScreen):
             f"Log of this run:    {u.log_path or u.state_dir / 'logs'}",
             "",
             "[b]Next steps[/b]",
-            "  sunbeam-install upgrade --show   every charm and snap, and later targets",
-            "  sunbeam-install status           what the upgrade run did, step by step",
-            "  openstack endpoint list          check the services answer",
+            "  every charm and snap, and later targets:",
+            f"    {escape(command_line(u.settings, 'upgrade', '--show'))}",
+            "  what the upgrade run did, step by step:",
+            f"    {escape(command_line(u.settings, 'status'))}",
+            "  check the services answer:",
+            "    openstack endpoint list",
         ]
         return lines

@@ -43,6 +43,9 @@ LINES = [
     "2,3",
     "3",
     "",  # release: default
+    "Lab One",  # deployment name: not a Juju model prefix, asked again
+    "lab1",
+    "",  # region: keep RegionOne
     "",  # no http proxy
     "",  # no https proxy
     "",  # no features
@@ -63,11 +66,15 @@ def test_line_prompts_produce_the_answers_file(tmp_path: Path) -> None:
     assert ("error: network.loadbalancer_range: Range 10.20.0.220-10.20.0.200 ends before it "
             "starts; write the lower address first") in text
     assert "cannot be chosen: It holds the root filesystem." in text
+    assert "Deployment name (prefixes the Juju models) [sunbeam]: " in text
+    assert "OpenStack region [RegionOne]: " in text
+    assert "Deployment name 'Lab One' is not valid; write 1-40 lower-case letters" in text
     loaded = load_answers(saved)
     assert [h.name for h in loaded.hosts] == ["node1", "node2", "node3"]
     assert loaded.hosts[1].osd_devices == [
         "/dev/disk/by-id/wwn-0x5000c500a02a0002", "/dev/disk/by-id/wwn-0x5000c500a02a0003"]
     assert str(loaded.network.dns_servers[0]) == "10.20.0.1"
+    assert (loaded.deployment.name, loaded.deployment.region) == ("lab1", "RegionOne")
     assert loaded == session.draft.to_answers()
     assert go is True  # valid answers, no preflight errors, --yes: it goes on to install
 
@@ -100,6 +107,7 @@ def test_questionary_with_pipe_input_gives_the_same_answers(tmp_path: Path) -> N
         script += space + enter
         script += space + enter  # node2: first eligible disk
         script += enter  # release default
+        script += enter + enter  # deployment name and region: the defaults
         script += enter + enter  # no proxies
         script += enter  # no features
         script += "\x01\x0b" + str(saved) + enter  # Ctrl+A, Ctrl+K: replace the default path

@@ -186,8 +186,14 @@ class JujuCliBackend:
         data = await self._json("controllers", "--format", "json")
         return sorted((data or {}).get("controllers") or {})
 
-    async def bootstrap(self, cloud: str, controller: str, *, log: LogFn) -> None:
-        await run_command([self.cli_binary, "bootstrap", cloud, controller], log=log, check=True)
+    async def bootstrap(
+        self, cloud: str, controller: str, *, log: LogFn,
+        model_defaults: Mapping[str, object] | None = None,
+    ) -> None:
+        argv = [self.cli_binary, "bootstrap", cloud, controller]
+        for k, v in (model_defaults or {}).items():
+            argv += ["--model-default", _config_arg(k, _config_value(k, v))]
+        await run_command(argv, log=log, check=True)
         self.controller = controller
 
     async def clouds(self) -> list[str]:
@@ -224,10 +230,15 @@ class JujuCliBackend:
             names.append(str(m.get("short-name") or str(m.get("name", "")).split("/")[-1]))
         return sorted(names)
 
-    async def add_model(self, name: str, cloud: str) -> None:
+    async def add_model(
+        self, name: str, cloud: str, *, config: Mapping[str, object] | None = None
+    ) -> None:
+        settings: list[str] = []
+        for k, v in (config or {}).items():
+            settings += ["--config", _config_arg(k, _config_value(k, v))]
         await self._cli(
             f"add-model {name}",
-            "add-model", "--no-switch", name, cloud, *self._controller_args(),
+            "add-model", "--no-switch", name, cloud, *self._controller_args(), *settings,
             ok_if_exists=True,
         )
 
@@ -315,7 +326,10 @@ class JujuCliBackend:
         args += ["--channel", channel]
         for k, v in (config or {}).items():
             args += ["--config", _config_arg(k, _config_value(k, v))]
-        if num_units != 1:
+        # num_units=0 is a subordinate (its units follow its principal's): Juju refuses
+        # --num-units (and --to) for one ("cannot use --num-units or --to with subordinate
+        # application"), so it is left out, as `juju deploy` of a subordinate is written.
+        if num_units > 1:
             args += ["--num-units", str(num_units)]
         if revision is not None:
             args += ["--revision", str(revision)]
@@ -389,10 +403,17 @@ class JujuCliBackend:
         stdout, stderr = output.stdout, output.stderr
         if output.returncode != 0:
             if "timed out" in stderr:
+                # The action was queued and may still run (or have run): sending it again
+                # could do its work twice (add-osd on a disk that is already an OSD). Not
+                # transient: the operator checks the task, and a resumed step's done() sees it.
+                queued = re.search(r"\btask (\d+)", stdout + "\n" + stderr)
+                task_text = f" (task {queued.group(1)})" if queued else ""
+                show = f"`juju show-task {queued.group(1)}`" if queued else "`juju operations`"
                 raise BackendError(
-                    f"juju {what} timed out: {_last_line(stderr)}",
-                    hint="The controller may be overloaded; retry.",
-                    transient=True,
+                    f"juju {what} did not finish within {self.action_wait:g} s{task_text}; it "
+                    "may still be running, so it is not sent again.",
+                    hint=f"{show} -m {self._model(model)} shows whether it finished; then "
+                    "resume the install.",
                 )
             if "(not found)" in stderr:
                 raise BackendError(
@@ -499,13 +520,20 @@ def _model_status(name: str, st: jubilant.Status) -> ModelStatus:
             channel=a.charm_channel or None,
             revision=a.charm_rev if a.charm_rev >= 0 else None,
         )
-        for uname, u in a.units.items():
+        # A subordinate's units are listed under its principals' units, on their machines.
+        units = [(uname, u, u.machine) for uname, u in a.units.items()]
+        for principal in a.subordinate_to:
+            for pu in st.apps[principal].units.values() if principal in st.apps else ():
+                for sname, su in pu.subordinates.items():
+                    if sname.startswith(f"{app_name}/"):
+                        units.append((sname, su, pu.machine))
+        for uname, u, machine in units:
             app.units[uname] = UnitStatus(
                 name=uname,
                 workload=u.workload_status.current or "unknown",
                 agent=u.juju_status.current or "unknown",
                 message=u.workload_status.message or u.juju_status.message or "",
-                machine=u.machine or None,
+                machine=machine or None,
             )
         out.apps[app_name] = app
     # Relations: each app lists (its endpoint -> related app, interface). The other side's

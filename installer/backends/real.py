@@ -25,19 +25,47 @@ if TYPE_CHECKING:
 JUJU_SNAP_BINARY = "/snap/bin/juju"
 
 
-def check_prerequisites(*, snapd_socket: str = SNAPD_SOCKET, euid: int | None = None) -> list[str]:
+SNAPD_BINARY = "/usr/lib/snapd/snapd"
+SNAPD_FROM_SNAP = "/snap/snapd/current/usr/lib/snapd/snapd"  # snapd re-executed from its snap
+
+
+def check_prerequisites(
+    *,
+    snapd_socket: str = SNAPD_SOCKET,
+    euid: int | None = None,
+    snapd_binary: str = SNAPD_BINARY,
+) -> list[str]:
     """What a real run lacks on this machine, one operator-readable item each; [] when ready.
 
+    snapd counts only when its socket accepts a connection: a socket file left behind by a
+    stopped snapd, or snapd installed but not started, is said so, apart from snapd missing.
     The install command exits 4 with these before it changes anything.
     """
+    import socket
+
     missing: list[str] = []
     if (os.geteuid() if euid is None else euid) != 0:
         missing.append("root: run sunbeam-install with sudo")
-    if not os.path.exists(snapd_socket):
-        missing.append(
-            f"snapd: {snapd_socket} does not exist; install snapd "
-            "(sudo apt install snapd) and start it"
+    problem: str | None = None
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        try:
+            s.connect(snapd_socket)
+        except OSError as e:
+            problem = e.strerror or str(e)
+    if problem is not None:
+        installed = os.path.exists(snapd_binary) or (
+            snapd_binary == SNAPD_BINARY and os.path.exists(SNAPD_FROM_SNAP)
         )
+        if installed:
+            missing.append(
+                f"snapd running: snapd is installed but not running ({snapd_socket}: "
+                f"{problem}); start it (sudo systemctl enable --now snapd.socket snapd.service)"
+            )
+        else:
+            missing.append(
+                "snapd: it is not installed; install it (sudo apt install snapd) and start it"
+            )
     return missing
 
 
@@ -110,7 +138,7 @@ def real_backends(
 
     def snapd_for(host: str) -> SnapdClient:
         if host in local_hosts:
-            client = SnapdClient.local(snapd_socket, where="on this host")
+            client = SnapdClient.local(snapd_socket, where="on this host", host=host)
         else:
             user = targets[host].user if host in targets else None
             client = remote_client(connections, host, sudo=user not in (None, "root"))
@@ -159,8 +187,14 @@ async def probe_answer_hosts(
         else:
             remote[f"{h.ssh_user + '@' if h.ssh_user else ''}{h.address}"] = h.name
     if remote:
-        results = await probe_hosts(list(remote), accept_new_host_keys=accept_new_host_keys,
-                                    known_hosts=known_hosts, client_keys=client_keys)
+        from installer.exits import Exit, UserError
+        from probes.remote import KnownHostsError
+
+        try:
+            results = await probe_hosts(list(remote), accept_new_host_keys=accept_new_host_keys,
+                                        known_hosts=known_hosts, client_keys=client_keys)
+        except KnownHostsError as e:
+            raise UserError(str(e), Exit.PREREQUISITE) from None
         for target, result in results.items():
             if isinstance(result, HostFacts):
                 facts[remote[target]] = result

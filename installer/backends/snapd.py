@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from installer.backends.ssh import SshConnections
 
 SNAPD_SOCKET = "/run/snapd.socket"
+CURL_MARKER = "--- sunbeam-install snapd answer ---"
 # The host part of the URL is ignored by snapd; "localhost" keeps httpx and curl happy.
 BASE_URL = "http://localhost"
 
@@ -41,6 +42,44 @@ BASE_URL = "http://localhost"
 _DONE_STATUSES = {"Done"}
 _FAILED_STATUSES = {"Error", "Undone", "Hold"}
 _FINISHED_TASK_STATUSES = {"Done", "Undone", "Error", "Hold"}
+_RISKS = ("stable", "candidate", "beta", "edge")
+# How snapd words a store it cannot reach (DNS, refused, proxy, timeouts): real snapd gives
+# such errors no `kind`, so the text is all there is.
+_STORE_UNREACHABLE = (
+    "dial tcp",
+    "no such host",
+    "lookup ",
+    "proxyconnect",
+    "network is unreachable",
+    "connection refused",
+    "i/o timeout",
+    "tls handshake timeout",
+    "temporary failure in name resolution",
+    "client.timeout exceeded",
+    "persistent network error",
+)
+
+
+def normalize_channel(channel: str) -> str:
+    """A channel as snapd reports it: `stable` is `latest/stable`, `3.6` is `3.6/stable`."""
+    parts = [p for p in channel.strip().split("/") if p]
+    if not parts:
+        return "latest/stable"
+    if len(parts) == 1:
+        return f"latest/{parts[0]}" if parts[0] in _RISKS else f"{parts[0]}/stable"
+    if parts[0] in _RISKS:  # risk/branch
+        return "/".join(["latest", *parts])
+    return "/".join(parts)
+
+
+def same_channel(a: str, b: str) -> bool:
+    """Whether two channel names are the same channel (`stable` == `latest/stable`)."""
+    return normalize_channel(a) == normalize_channel(b)
+
+
+def store_unreachable(text: str) -> bool:
+    low = text.lower()
+    return any(p in low for p in _STORE_UNREACHABLE)
 
 
 class SnapdError(BackendError):
@@ -75,6 +114,7 @@ class SnapdClient:
 
     transport: httpx.AsyncBaseTransport
     where: str = "this host"
+    host: str = "this host"  # the host's name in the answers, for messages that start with it
     poll_interval: float = 0.5
     change_timeout: float = 3600.0
     # How long snapd may be unreachable while polling: it restarts itself when refreshing
@@ -172,12 +212,21 @@ class SnapdClient:
         try:
             env = await self.request("GET", f"/v2/snaps/{name}/conf", params=params)
         except SnapdError as e:
-            raise self._explain(e, name) from None
+            raise self._explain(e, name, installed_only=True) from None
         return dict(env.get("result") or {})
 
     async def change(self, change_id: str) -> dict[str, Any]:
         env = await self.request("GET", f"/v2/changes/{change_id}")
         return dict(env.get("result") or {})
+
+    async def changes_in_progress(self, name: str) -> list[dict[str, Any]]:
+        """The changes of the snap `name` that are not ready yet (an earlier attempt's)."""
+        env = await self.request(
+            "GET", "/v2/changes", params={"select": "in-progress", "for": name}
+        )
+        return [
+            c for c in env.get("result") or [] if isinstance(c, dict) and not c.get("ready")
+        ]
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -232,7 +281,7 @@ class SnapdClient:
         try:
             env = await self.request("PUT", f"/v2/snaps/{name}/conf", dict(values))
         except SnapdError as e:
-            raise self._explain(e, name) from None
+            raise self._explain(e, name, installed_only=True) from None
         return await self._follow(env, progress, what=f"configure {name}")
 
     # -- changes -----------------------------------------------------------------------------
@@ -278,6 +327,9 @@ class SnapdClient:
                 status = change.get("status", "")
                 if status in _DONE_STATUSES:
                     return change
+                error = change_error(change)
+                if store_unreachable(error):
+                    raise self._unreachable(error, change_id)
                 raise BackendError(
                     f"snapd {self.where} could not {what}: {change_error(change)}",
                     hint=f"See `snap tasks {change_id}` on that host for details.",
@@ -295,14 +347,37 @@ class SnapdClient:
 
     # -- error messages ----------------------------------------------------------------------
 
+    def _unreachable(self, detail: str, change_id: str | None = None) -> SnapdError:
+        see = f" (`snap tasks {change_id}` there)" if change_id else ""
+        return SnapdError(
+            f"{self.host} cannot reach the snap store: check proxy ({' '.join(detail.split())}).",
+            kind="store-unreachable",
+            hint="Give the proxy in the answers file, or on that host `snap set system "
+            f"proxy.https=http://PROXY:PORT`; check its DNS and route to the store{see}.",
+        )
+
     def _explain(
-        self, e: SnapdError, name: str, *, channel: str | None = None, detail: str | None = None
+        self,
+        e: SnapdError,
+        name: str,
+        *,
+        channel: str | None = None,
+        detail: str | None = None,
+        installed_only: bool = False,
     ) -> SnapdError:
-        """A snapd error turned into one clear sentence naming the snap, the host and the fix."""
+        """A snapd error turned into one clear sentence naming the snap, the host and the fix.
+
+        `installed_only`: the call works on an installed snap (its config), so "not found"
+        means not installed, never "not in the store"."""
         where = self.where
         kind = e.kind
         msg, hint, transient = e.message, None, False
-        if kind == "snap-not-found":
+        if installed_only and kind in {"snap-not-found", "snap-not-installed"}:
+            msg = f"The snap {name!r} is not installed {where}."
+            hint = "Install it first (rerun the install)."
+        elif not kind and store_unreachable(e.message):
+            return self._unreachable(e.message)
+        elif kind == "snap-not-found":
             msg = f"The snap {name!r} was not found in the store (asked {where})."
             hint = (
                 "Check the snap name in the release manifest and that the host reaches the store."
@@ -327,12 +402,7 @@ class SnapdClient:
             msg = f"There is not enough disk space {where} for the snap {name!r}."
             hint = "Free space under /var/lib/snapd and run again."
         elif kind in {"network-timeout", "dns-failure"}:
-            msg = f"snapd {where} could not reach the snap store for {name!r} ({e.message})."
-            hint = (
-                "Check the host's network, DNS and proxy settings "
-                "(`snap set system proxy.https=...`)."
-            )
-            transient = True
+            return self._unreachable(e.message)
         elif kind == "login-required" or e.status_code in {401, 403}:
             msg = f"snapd {where} refused to change the snap {name!r}: {e.message}."
             hint = (
@@ -449,7 +519,10 @@ class SshCurlTransport(httpx.AsyncBaseTransport):
         argv.append(str(request.url))
         if self._sudo:
             argv = ["sudo", "-n", *argv]
-        code, out, err = await self._exec(shlex.join(argv), body)
+        # The login shell may print text first (.bashrc, motd): the answer is what follows
+        # the marker.
+        command = f"printf '%s\\n' {shlex.quote(CURL_MARKER)}; {shlex.join(argv)}"
+        code, out, err = await self._exec(command, body)
         if code != 0:
             text = (err or out).decode("utf-8", "replace").strip().splitlines()
             last = text[-1] if text else f"exit code {code}"
@@ -461,7 +534,8 @@ class SshCurlTransport(httpx.AsyncBaseTransport):
             if code == 7:  # curl: failed to connect: snapd down or restarting
                 raise httpx.ConnectError(last, request=request)
             raise httpx.TransportError(f"curl over SSH failed: {last}")
-        payload, _, status = out.rpartition(b"\n")
+        _, _, framed = out.rpartition(CURL_MARKER.encode() + b"\n")
+        payload, _, status = framed.rpartition(b"\n")
         try:
             status_code = int(status.strip() or b"0")
         except ValueError:
@@ -472,6 +546,9 @@ class SshCurlTransport(httpx.AsyncBaseTransport):
             headers={"Content-Type": "application/json"},
             request=request,
         )
+
+
+_CONFLICT_TRIES = 3
 
 
 class SnapdSnapBackend:
@@ -509,20 +586,48 @@ class SnapdSnapBackend:
             )
         return info
 
+    async def _follow_earlier(self, host: str, name: str, progress: ProgressFn) -> None:
+        """Wait for the snap's changes still in progress: a retried step (after a timeout, a
+        lost connection, or a conflict) follows the first attempt's change instead of starting
+        a second one. How it ended is judged from the snap's state afterwards."""
+        c = self.client(host)
+        for change in await c.changes_in_progress(name):
+            what = f"finish the earlier {change.get('kind') or 'change'} of {name}"
+            with contextlib.suppress(SnapdError):
+                await c.wait_change(str(change.get("id")), progress, what=what)
+
+    async def _write(
+        self, host: str, name: str, progress: ProgressFn, write: Callable[[], Awaitable[Any]]
+    ) -> None:
+        """One write to the snap, after any change of it still in progress; a
+        snap-change-conflict (someone else's change started meanwhile) is followed the same way
+        and the write tried again."""
+        for attempt in range(_CONFLICT_TRIES):
+            await self._follow_earlier(host, name, progress)
+            try:
+                await write()
+                return
+            except SnapdError as e:
+                if e.kind != "snap-change-conflict" or attempt == _CONFLICT_TRIES - 1:
+                    raise
+
     async def install(
         self, host: str, name: str, channel: str, *, classic: bool, progress: ProgressFn
     ) -> SnapInfo:
         c = self.client(host)
+
+        async def install() -> None:
+            await c.snap_action(name, "install", channel=channel, classic=classic,
+                                progress=progress)
+
         try:
-            await c.snap_action(
-                name, "install", channel=channel, classic=classic, progress=progress
-            )
+            await self._write(host, name, progress, install)
         except SnapdError as e:
             if e.kind != "snap-already-installed":
                 raise
             # Installed meanwhile (or by hand): the wanted state, if on the wanted channel.
             current = await self._installed(host, name, "install")
-            if current.channel != channel:
+            if not same_channel(current.channel, channel):
                 return await self.refresh(host, name, channel, progress=progress)
             return current
         return await self._installed(host, name, "install")
@@ -530,19 +635,34 @@ class SnapdSnapBackend:
     async def refresh(
         self, host: str, name: str, channel: str, *, progress: ProgressFn
     ) -> SnapInfo:
+        c = self.client(host)
+
+        async def refresh() -> None:
+            await c.snap_action(name, "refresh", channel=channel, progress=progress)
+
         try:
-            await self.client(host).snap_action(name, "refresh", channel=channel, progress=progress)
+            await self._write(host, name, progress, refresh)
         except SnapdError as e:
             if e.kind != "snap-no-update-available":
                 raise
         return await self._installed(host, name, "refresh")
 
     async def revert(self, host: str, name: str, *, progress: ProgressFn) -> SnapInfo:
-        await self.client(host).snap_action(name, "revert", progress=progress)
+        c = self.client(host)
+
+        async def revert() -> None:
+            await c.snap_action(name, "revert", progress=progress)
+
+        await self._write(host, name, progress, revert)
         return await self._installed(host, name, "revert")
 
     async def set_config(self, host: str, name: str, values: Mapping[str, object]) -> None:
-        await self.client(host).set_conf(name, values)
+        c = self.client(host)
+
+        async def configure() -> None:
+            await c.set_conf(name, values)
+
+        await self._write(host, name, _no_progress, configure)
 
     async def get_config(self, host: str, name: str, keys: Sequence[str]) -> dict[str, object]:
         """Values of `keys`; unset keys are absent (snapd answers option-not-found for them,
@@ -595,7 +715,7 @@ def remote_client(
 
     `socket_path` is snapd's socket on that host (the standard one unless snapd is relocated)."""
     return SnapdClient(
-        _ssh_transport(connections, host, sudo, socket_path), where=f"on {host}", **kw
+        _ssh_transport(connections, host, sudo, socket_path), where=f"on {host}", host=host, **kw
     )
 
 
@@ -607,6 +727,8 @@ __all__ = [
     "SshCurlTransport",
     "change_error",
     "change_progress",
+    "normalize_channel",
     "remote_client",
+    "same_channel",
     "snap_info",
 ]

@@ -22,10 +22,10 @@ import contextlib
 import getpass
 import shlex
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from installer.backends.base import BackendError, CommandResult, LogFn
 from installer.backends.commands import TAIL_LINES, redact, run_command
@@ -33,6 +33,8 @@ from installer.backends.commands import TAIL_LINES, redact, run_command
 if TYPE_CHECKING:
     import asyncssh
 
+T = TypeVar("T")
+_LONE_REFUSALS = 8
 _SUDO_PASSWORD = ("a password is required", "a terminal is required", "no tty present")
 
 
@@ -89,7 +91,7 @@ class SshConnections:
         self.connect_timeout = connect_timeout
         self._conns: dict[str, asyncssh.SSHClientConnection] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._sessions: dict[str, asyncio.Semaphore] = {}
+        self._sessions: dict[str, _SessionGate] = {}
         self._max_sessions = max_sessions
         self._policy: Any = None
 
@@ -104,9 +106,13 @@ class SshConnections:
 
     def _host_key_policy(self) -> Any:
         if self._policy is None:
-            from probes.remote import _HostKeyPolicy  # the probes' policy: one policy for both
+            # The probes' policy: one policy for both.
+            from probes.remote import KnownHostsError, _HostKeyPolicy
 
-            self._policy = _HostKeyPolicy(self.known_hosts, self.accept_new)
+            try:
+                self._policy = _HostKeyPolicy(self.known_hosts, self.accept_new)
+            except KnownHostsError as e:
+                raise BackendError(str(e)) from None
         return self._policy
 
     async def connection(self, host: str) -> asyncssh.SSHClientConnection:
@@ -123,9 +129,12 @@ class SshConnections:
     async def _connect(self, host: str) -> asyncssh.SSHClientConnection:
         import asyncssh
 
+        from probes.remote import KnownHostsError, removal_command
+
         t = self.target(host)
         policy = self._host_key_policy()
         problem: list[str] = []
+        hint: list[str] = []
 
         class Client(asyncssh.SSHClient):
             def validate_host_public_key(
@@ -137,9 +146,18 @@ class SshConnections:
                         f"The SSH host key of {host} ({t.address} port {port}) has CHANGED since "
                         f"it was recorded in {policy.path}."
                     )
+                    hint.append(
+                        f"If {host} was reinstalled, remove the old key "
+                        f"({removal_command(policy.path, host_, port)}) and run again."
+                    )
                     return False
                 if policy.accept_new:
-                    policy.remember(host_, port, key)
+                    try:
+                        policy.remember(host_, port, key)
+                    except KnownHostsError as e:
+                        problem.append(str(e))
+                        hint.append("Give a writable file with --known-hosts FILE.")
+                        return False
                     return True
                 problem.append(
                     f"The SSH host key of {host} ({t.address} port {port}) is not in {policy.path}."
@@ -148,7 +166,7 @@ class SshConnections:
 
         options: dict[str, Any] = {
             "port": t.port,
-            "known_hosts": policy.known,
+            "known_hosts": self._known_for(policy, t),
             "client_factory": Client,
             "connect_timeout": self.connect_timeout,
             "kbdint_auth": False,
@@ -158,24 +176,21 @@ class SshConnections:
         if t.user:
             options["username"] = t.user
         if self.client_keys is not None:
+            # Keys given (--identity) are tried first; an agent that sudo kept (SSH_AUTH_SOCK)
+            # still offers its keys too (asyncssh reads SSH_AUTH_SOCK itself).
             options["client_keys"] = self.client_keys
-            options["agent_path"] = None
         who = f"{t.user + '@' if t.user else ''}{t.address}"
         try:
             return await asyncssh.connect(t.address, **options)
         except asyncssh.HostKeyNotVerifiable as e:
-            changed = bool(problem) and "CHANGED" in problem[0]
             raise BackendError(
                 problem[0]
                 if problem
                 else f"The SSH host key of {host} was not accepted ({e.reason}).",
-                hint=(
-                    f"If {host} was reinstalled, remove the old key (ssh-keygen -R {t.address}) "
-                    "and run again."
-                    if changed
-                    else "Check the key's fingerprint and add it to known_hosts, or run with "
-                    "--accept-new-host-keys."
-                ),
+                hint=hint[0]
+                if hint
+                else "Check the key's fingerprint and add it to known_hosts, or run with "
+                "--accept-new-host-keys.",
             ) from None
         except asyncssh.PermissionDenied:
             raise BackendError(
@@ -196,23 +211,65 @@ class SshConnections:
                 transient=True,
             ) from None
 
-    def _session(self, host: str) -> asyncio.Semaphore:
-        return self._sessions.setdefault(host, asyncio.Semaphore(self._max_sessions))
+    @staticmethod
+    def _known_for(policy: Any, t: SshTarget) -> Any:
+        from probes.remote import KnownHostsError
+
+        try:
+            return policy.known_for(t.address, None, t.port)
+        except KnownHostsError as e:
+            raise BackendError(str(e)) from None
+
+    @contextlib.asynccontextmanager
+    async def _session(self, host: str) -> AsyncIterator[_SessionGate]:
+        """Hold one of the host's session slots for the body."""
+        gate = self._sessions.setdefault(host, _SessionGate(self._max_sessions))
+        await gate.acquire()
+        try:
+            yield gate
+        finally:
+            await gate.release()
+
+    async def _open(self, host: str, gate: _SessionGate, open_: Callable[[], Awaitable[T]]) -> T:
+        """`open_()` (which opens one SSH channel); when sshd refuses the channel while other
+        sessions of this installer are open, its MaxSessions is lower than ours: wait for one
+        of them to end, with the limit lowered to what sshd allowed, and try again."""
+        import asyncssh
+
+        lone_refusals = 0
+        while True:
+            try:
+                return await open_()
+            except asyncssh.ChannelOpenError as e:
+                if await gate.refused():
+                    continue
+                # sshd frees an ended session a moment after the client sees it end: a refusal
+                # right after our other sessions ended is tried again a few times.
+                lone_refusals += 1
+                if lone_refusals < _LONE_REFUSALS:
+                    await asyncio.sleep(0.1 * lone_refusals)
+                    continue
+                raise BackendError(
+                    f"sshd on {host} refused to open an SSH session ({e.reason}) although no "
+                    "other session of the installer was open.",
+                    hint="Check MaxSessions in that host's /etc/ssh/sshd_config (it must be 1 or "
+                    "more; the default is 10) and restart sshd.",
+                ) from None
+            except (asyncssh.ConnectionLost, OSError) as e:
+                raise BackendError(
+                    f"The SSH session to {host} failed: {e}.", hint="It is retried.", transient=True
+                ) from None
 
     async def exec_bytes(
         self, host: str, command: str, stdin: bytes = b""
     ) -> tuple[int, bytes, bytes]:
         """Run a command line on `host`, feeding `stdin`; (exit code, stdout, stderr)."""
-        import asyncssh
 
         conn = await self.connection(host)
-        async with self._session(host):
-            try:
-                result = await conn.run(command, input=stdin, encoding=None, check=False)
-            except (asyncssh.ChannelOpenError, asyncssh.ConnectionLost, OSError) as e:
-                raise BackendError(
-                    f"The SSH session to {host} failed: {e}.", hint="It is retried.", transient=True
-                ) from None
+        async with self._session(host) as gate:
+            result = await self._open(
+                host, gate, lambda: conn.run(command, input=stdin, encoding=None, check=False)
+            )
         code = result.exit_status if result.exit_status is not None else 255
         out = result.stdout if isinstance(result.stdout, bytes) else b""
         err = result.stderr if isinstance(result.stderr, bytes) else b""
@@ -230,17 +287,15 @@ class SshConnections:
         tail: int = TAIL_LINES,
     ) -> CommandResult:
         """Run a command line on `host`, logging each stdout/stderr line as it arrives."""
-        import asyncssh
 
         conn = await self.connection(host)
         lines: deque[str] = deque(maxlen=max(tail, 1))
-        async with self._session(host):
-            try:
-                proc = await conn.create_process(command, encoding="utf-8", errors="replace")
-            except (asyncssh.ChannelOpenError, asyncssh.ConnectionLost, OSError) as e:
-                raise BackendError(
-                    f"The SSH session to {host} failed: {e}.", hint="It is retried.", transient=True
-                ) from None
+        async with self._session(host) as gate:
+            proc = await self._open(
+                host,
+                gate,
+                lambda: conn.create_process(command, encoding="utf-8", errors="replace"),
+            )
 
             async def pump(stream: Any) -> None:
                 while True:
@@ -252,8 +307,12 @@ class SshConnections:
                     log(line)
 
             async def all_of_it() -> None:
-                proc.stdin.write(stdin.decode())
-                proc.stdin.write_eof()
+                # A command that does not read its input may end (and close the channel)
+                # before the input is written: not an error.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    if stdin:
+                        proc.stdin.write(stdin.decode())
+                    proc.stdin.write_eof()
                 await asyncio.gather(pump(proc.stdout), pump(proc.stderr))
                 await proc.wait_closed()
 
@@ -278,6 +337,40 @@ class SshConnections:
             with contextlib.suppress(Exception):
                 await conn.wait_closed()
         self._conns.clear()
+
+
+class _SessionGate:
+    """How many SSH sessions may be open on one host's connection at once: our own limit at
+    first, lowered to what the host's sshd allowed when it refuses one (MaxSessions)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(limit, 1)
+        self.active = 0
+        self._changed = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.active < self.limit)
+            self.active += 1
+
+    async def release(self) -> None:
+        async with self._changed:
+            self.active -= 1
+            self._changed.notify_all()
+
+    async def refused(self) -> bool:
+        """sshd refused the session of a holder: False when no other session is open (the
+        refusal is not about the limit), else lower the limit and wait for a free slot."""
+        async with self._changed:
+            others = self.active - 1
+            if others < 1:
+                return False
+            self.limit = min(self.limit, others)
+            self.active -= 1
+            self._changed.notify_all()
+            await self._changed.wait_for(lambda: self.active < self.limit)
+            self.active += 1
+            return True
 
 
 def _stop(proc: Any) -> None:

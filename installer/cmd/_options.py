@@ -80,3 +80,26 @@ def add_run_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> No
         default=d(False),
         help="trust SSH host keys seen for the first time (never a changed key)",
     )
+    add_ssh_options(g, suppress=suppress)
+
+
+def add_ssh_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, *,
+                    suppress: bool = False) -> None:
+    """--identity and --known-hosts: how a command that reaches hosts over SSH logs in and
+    checks their keys. Under `sudo` the operator's agent and ~/.ssh are not root's, so these
+    name them explicitly."""
+    default = argparse.SUPPRESS if suppress else None
+    p.add_argument(
+        "--identity",
+        metavar="FILE",
+        default=default,
+        help="SSH private key to log in to the hosts with (default: ssh-agent through "
+        "SSH_AUTH_SOCK, and ~/.ssh/id_*; under sudo that is root's ~/.ssh)",
+    )
+    p.add_argument(
+        "--known-hosts",
+        metavar="FILE",
+        default=default,
+        help="known_hosts file to check host keys against and record new ones in "
+        "(default ~/.ssh/known_hosts; under sudo, root's)",
+    )

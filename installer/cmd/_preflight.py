@@ -31,10 +31,11 @@ def report_preflight(
 ) -> int:
     """Print every finding (FILE:LINE:COL where it points into the file); 1 on any error."""
     from installer.preflight import check, format_finding, summarize
+    from installer.text import one_line
     from manifests.release import load_release
 
     for name, reason in (unreachable or {}).items():
-        print(f"error: host {name}: cannot be probed: {reason}", file=sys.stderr)
+        print(f"error: host {name}: cannot be probed: {one_line(reason)}", file=sys.stderr)
     findings = check(loaded.answers, facts, load_release(loaded.answers.release),
                      real_mode=real_mode)
     # A host that could not be probed was reported with its reason just above.

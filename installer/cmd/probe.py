@@ -37,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--known-hosts",
         metavar="FILE",
+        default=argparse.SUPPRESS,
         help="known_hosts file to check host keys against (default ~/.ssh/known_hosts)",
     )
     parser.add_argument(
@@ -54,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-i",
         metavar="FILE",
         action="append",
+        default=argparse.SUPPRESS,
         help="SSH private key to use (repeatable; default: ssh-agent and ~/.ssh/id_*)",
     )
 
@@ -79,26 +81,36 @@ def run(args: argparse.Namespace) -> int:
             parse_target(host)
         except TargetError as e:
             raise UserError(str(e), Exit.USAGE) from None
-    for key in args.identity or []:
+    identity = getattr(args, "identity", None)
+    keys = [identity] if isinstance(identity, str) else identity
+    for key in keys or []:
         if not Path(key).is_file():
             raise UserError(f"SSH key {key} does not exist; give the path of a private key.")
-    results = probe_hosts_sync(
-        list(dict.fromkeys(args.hosts)),
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        known_hosts=args.known_hosts,
-        accept_new_host_keys=getattr(args, "accept_new_host_keys", False),
-        client_keys=args.identity,
-    )
+    from probes.remote import KnownHostsError
+
+    try:
+        results = probe_hosts_sync(
+            list(dict.fromkeys(args.hosts)),
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            known_hosts=getattr(args, "known_hosts", None),
+            accept_new_host_keys=getattr(args, "accept_new_host_keys", False),
+            client_keys=keys,
+        )
+    except KnownHostsError as e:
+        raise UserError(str(e), Exit.PREREQUISITE) from None
     answered = {t: r for t, r in results.items() if not isinstance(r, ProbeFailure)}
     failed = [r for r in results.values() if isinstance(r, ProbeFailure)]
     _emit(answered, args, single=len(args.hosts) == 1)
+    from installer.text import neutralise, one_line
+
     for f in failed:
-        print(f"sunbeam-install: probe of {f}", file=sys.stderr)
+        # The failure quotes the host (its stderr): shown with its control characters escaped.
+        print(f"sunbeam-install: probe of {neutralise(str(f))}", file=sys.stderr)
     if failed:
         print(
             f"sunbeam-install: {len(failed)} of {len(results)} hosts failed: "
-            + ", ".join(f.target for f in failed),
+            + ", ".join(one_line(f.target) for f in failed),
             file=sys.stderr,
         )
         return int(Exit.INVALID)
@@ -126,7 +138,10 @@ def _emit(results: dict[str, HostFacts], args: argparse.Namespace, *, single: bo
             doc = {t: f.model_dump(mode="json") for t, f in results.items()}
             print(json.dumps(doc, indent=2))
         return
+    from installer.text import neutralise
     from probes.table import render
 
+    # Every name in the table is the host's own (hostname, NICs, disk models): a terminal gets
+    # their control characters escaped; --json above stays faithful.
     for target, facts in results.items():
-        print(render(facts, title=target))
+        print(neutralise(render(facts, title=target)))

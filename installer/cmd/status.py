@@ -23,7 +23,7 @@ def status_data(state_dir: Any) -> dict[str, Any] | None:
     from installer.journal import Journal, JournalError
     from installer.state import StateDir
 
-    state = StateDir(state_dir)
+    state = StateDir(state_dir).check()  # no journal read through a link or another's file
     if not state.journal_path.exists():
         return None
     try:
@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         hint = "" if args.dry_run or args.state_dir else " (for dry-run installs add --dry-run)"
         print(f"No run is recorded in {str(state_dir)!r}{hint}.")
         return int(Exit.OK)
+    from installer.text import neutralise, one_line
+
     c = data["steps"]
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(data["started"]))
     mode = " (dry-run)" if data["dry_run"] else ""
@@ -81,13 +83,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"Steps: {c['done']} done, {c['skipped']} already in place, {c['failed']} failed, "
           f"{c['pending'] + c['running']} to do, of {data['total']}")
     for f in data["failed"]:
-        print(f"Failed: {f['step']} ({f['title']}): {f['error']}")
+        # Errors and hints quote hosts and backends: control characters shown escaped.
+        print(neutralise(f"Failed: {f['step']} ({f['title']}): {f['error']}"))
         if f["hint"]:
-            print(f"  Hint: {f['hint']}")
+            print(f"  Hint: {neutralise(f['hint'])}")
     if data["running"] and data["outcome"] != "running":
         print(f"Interrupted while running: {', '.join(data['running'][:10])}")
     if data["log_path"]:
-        print(f"Log: {data['log_path']}")
+        print(f"Log: {one_line(data['log_path'])}")
     if data["outcome"] in ("failed", "interrupted"):
         print(f"Continue with: {PROG} resume" + (" --dry-run" if data["dry_run"] else ""))
     return int(Exit.OK)

@@ -79,8 +79,10 @@ async def show(settings: RunSettings, args: argparse.Namespace) -> int:
                          "skip_level": t.skip_level} for t in targets],
         }, indent=2))
         return int(Exit.OK)
+    from installer.text import neutralise
+
     for line in describe(deployed):
-        print(line)
+        print(neutralise(line))  # names and notes come from Juju and snapd
     for t in targets:
         print(f"  -> {t.target}: {'supported' if t.supported else 'refused'}. {t.reason}")
     if deployed.release and not targets:
@@ -114,12 +116,22 @@ async def headless_upgrade(settings: RunSettings, args: argparse.Namespace) -> i
     from installer.pipeline.resume import continue_setup
     from installer.pipeline.upgrade import open_upgrade
     from installer.preflight.finding import format_finding, summarize
+    from installer.text import neutralise
     from installer.upgrade.planner import UpgradeOptions
     from installer.upgrade.targets import check_target, diff, format_diff
     from manifests.release import load_release
 
+    # With `--events jsonl` on stdout, stdout carries only JSON lines: the text goes to stderr.
+    out = sys.stderr if args.events == "jsonl" and not args.events_file else sys.stdout
     async with open_upgrade(settings, answers_path=getattr(args, "answers", None)) as job:
         unfinished = job.unfinished()
+        if unfinished is not None and unfinished[1] is None:
+            # Killed between journaling the run and storing its starting point (an older
+            # version wrote them in that order): no step of it ran, so detect and start anew.
+            print(f"{PROG}: the upgrade run {unfinished[0].id} stopped before its first step "
+                  "(its starting point was not stored); detecting the cloud again and starting "
+                  "the upgrade anew.", file=sys.stderr)
+            unfinished = None
         if unfinished is not None:
             last, record = unfinished
             if record is not None and record.to_release != args.to:
@@ -144,18 +156,16 @@ async def headless_upgrade(settings: RunSettings, args: argparse.Namespace) -> i
                             "in the journal and the channels match no shipped release); "
                             f"`{PROG} upgrade --show` lists them.", Exit.INVALID)
         if deployed.release == args.to:
-            print(f"The cloud runs {args.to} already; there is nothing to upgrade.")
+            print(f"The cloud runs {args.to} already; there is nothing to upgrade.", file=out)
             return int(Exit.OK)
         verdict = check_target(deployed.release, args.to)
         if not verdict.supported:
             raise UserError(f"Cannot upgrade to {args.to}: {verdict.reason}", Exit.INVALID)
         target = load_release(args.to)
-        # With `--events jsonl` on stdout, stdout carries only JSON lines.
-        out = sys.stderr if args.events == "jsonl" and not args.events_file else sys.stdout
         print(f"Upgrade {deployed.release} -> {target.release} ({target.codename}): "
               f"{verdict.reason}", file=out)
         for line in format_diff(diff(deployed, target, job.answers)):
-            print(f"  {line}", file=out)
+            print(f"  {neutralise(line)}", file=out)  # channels as Juju and snapd report them
         out.flush()
 
         findings = job.preflight(target)

@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --probe: trust SSH host keys seen for the first time (never a changed key)",
     )
+    from installer.cmd._options import add_ssh_options
+
+    add_ssh_options(parser, suppress=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
 
         from installer.backends.real import probe_answer_hosts
 
+        identity = getattr(args, "identity", None)
         facts, unreachable = asyncio.run(probe_answer_hosts(
-            answers, accept_new_host_keys=args.accept_new_host_keys
+            answers, accept_new_host_keys=args.accept_new_host_keys,
+            known_hosts=getattr(args, "known_hosts", None),
+            client_keys=[identity] if identity else None,
         ))
         return _preflight.report_preflight(
             loaded, facts, where="the probed hosts", real_mode=True, unreachable=unreachable

@@ -261,9 +261,10 @@ def _partial_hosts(raw: Any, draft: Draft, bad: Callable[[str, str], None]) -> N
         name = h["name"]
         address = h.get("address")
         if address is not None and check_address_list("Address", str(address)):
-            bad(f"{where}.address", f"Host {name}: address {address!r} is not an IP address; "
-                "it is left out (add the host again as user@address).")
-            address = None
+            # Kept as written (never None, which would mean "this machine"): the Hosts screen
+            # shows the host failed until it is added again as user@address.
+            bad(f"{where}.address", f"Host {name}: address {str(address)!r} is not an IP "
+                "address; add the host again on the Hosts screen as user@address.")
         roles = h.get("roles") or []
         roles = roles if isinstance(roles, list) else []
         unknown = [r for r in roles if r not in ROLES]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from manifests.answers import ExternalNetwork, Host, Network, Proxy
+from manifests.answers import Deployment, ExternalNetwork, Host, Network, Proxy
 
 if TYPE_CHECKING:
     from installer.interactive.draft import Draft
@@ -26,6 +26,8 @@ def split_list(text: str) -> list[str]:
 
 _FIELDS: dict[str, tuple[type[Any], str, str]] = {
     # key: (model, field, what the operator calls it)
+    "deployment.name": (Deployment, "name", "Deployment name"),
+    "deployment.region": (Deployment, "region", "Region"),
     "host.name": (Host, "name", "Host name"),
     "host.ssh_user": (Host, "ssh_user", "SSH user"),
     "host.external_nic": (Host, "external_nic", "External NIC"),
@@ -38,6 +40,15 @@ _FIELDS: dict[str, tuple[type[Any], str, str]] = {
     "proxy.http": (Proxy, "http", "HTTP proxy"),
     "proxy.https": (Proxy, "https", "HTTPS proxy"),
     "proxy.no_proxy": (Proxy, "no_proxy", "No-proxy list"),
+}
+
+
+# What to write when a value does not match a field's pattern (the description says what the
+# field is, not what it may contain).
+_PATTERN_HINTS = {
+    "deployment.name": "1-40 lower-case letters, digits and '-', starting with a letter, "
+                       "e.g. sunbeam",
+    "deployment.region": "letters, digits, '-' and '_', e.g. RegionOne",
 }
 
 
@@ -67,7 +78,8 @@ def check_field(key: str, value: str, *, required: bool = True) -> str | None:
     except ValidationError as e:
         err = e.errors()[0]
         if err["type"] == "string_pattern_mismatch":
-            desc = model.model_fields[name].description or "a valid value"
+            desc = _PATTERN_HINTS.get(key) or model.model_fields[name].description or (
+                "a valid value")
             return f"{label} {text!r} is not valid; write {desc}."
         msg = str(err["msg"])
         if msg.startswith("Value error, "):

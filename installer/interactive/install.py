@@ -9,7 +9,6 @@ first screen appears quickly and `--help` never pays for it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -32,11 +31,13 @@ from installer.interactive.notices import (
 )
 from installer.interactive.probing import (
     LOCAL,
+    UNADDRESSED,
     FactsDirProber,
     LabProfileProber,
     ProbedHost,
     Prober,
     RealProber,
+    is_ip_address,
     management_address,
     management_cidr,
     parse_target,
@@ -90,6 +91,7 @@ class Session:
         self.log_path: str | None = None
         self.last_outcome: str | None = None
         self.saved_answers: Path | None = None
+        self.last_finished: PlanFinished | None = None  # the last run's counts
 
     @property
     def dry_run(self) -> bool:
@@ -108,6 +110,40 @@ class Session:
         return [n for n in self.prefill_problems if screen_of(n.path) == screen]
 
     # -- hosts -------------------------------------------------------------------------------
+
+    def needs_this_machine(self) -> bool:
+        """Whether this machine is one of the hosts: always when starting from nothing; with a
+        prefilled file only when the file names it (a host without an address)."""
+        hosts = self.draft.hosts
+        return not hosts or any(h.address is None for h in hosts)
+
+    def first_targets(self) -> list[str]:
+        """The hosts to probe first: this machine when it is one of the hosts, then the
+        prefilled file's hosts, each registered (named as the file names it) so a screen can
+        show them at once. A prefilled host whose address is not an IP address gets a failed
+        entry saying so, which adding the host again as user@address replaces."""
+        targets: list[str] = []
+        if self.needs_this_machine() and self.hosts.get(LOCAL, None) is None:
+            local = self.pending(LOCAL)
+            local.label = next((h.name for h in self.draft.hosts if h.address is None), None)
+            targets.append(LOCAL)
+        known = {e.address for e in self.hosts.values()}
+        for h in self.draft.hosts:
+            if h.address is None or h.address in known:
+                continue
+            if not is_ip_address(h.address):
+                key = UNADDRESSED + h.name
+                self.hosts.setdefault(key, ProbedHost(
+                    target=key, address=h.address, ssh_user=h.ssh_user, label=h.name,
+                    state="failed",
+                    error=f"address {h.address!r} is not an IP address; add the host again "
+                          "above as user@address"))
+                continue
+            if h.ssh_user:
+                entry = self.pending(f"{h.ssh_user}@{h.address}")
+                entry.label = h.name
+                targets.append(entry.target)
+        return targets
 
     async def probe_local(self) -> ProbedHost:
         entry = self.hosts.setdefault(LOCAL, ProbedHost(target=LOCAL))
@@ -139,9 +175,16 @@ class Session:
         return await self.add_host(target)
 
     def remove_host(self, target: str) -> None:
+        """Forget a host: its probe and its place in the answers (roles, disks, NIC)."""
         entry = self.hosts.pop(target, None)
-        if entry and entry.facts:
-            self.draft.hosts = [h for h in self.draft.hosts if h.name != entry.facts.hostname]
+        if entry is None:
+            return
+        names = {n for n in (entry.label, entry.facts.hostname if entry.facts else None) if n}
+        self.draft.hosts = [
+            h for h in self.draft.hosts
+            if h.name not in names and not (entry.address and h.address == entry.address)
+            and not (target == LOCAL and h.address is None)
+        ]
 
     async def _probe(self, entry: ProbedHost, work: Any) -> ProbedHost:
         entry.state, entry.error = "probing", None
@@ -162,25 +205,56 @@ class Session:
     def _sync_draft_host(self, entry: ProbedHost) -> None:
         assert entry.facts is not None
         name = entry.facts.hostname
-        existing = self.draft.host(name)
+        hosts = self.draft.hosts
+        # The file's own name for the host first, then its hostname; a prefilled host may name
+        # this machine by omitting its address, or a remote host by its address; last, a host
+        # of the file whose address was not one is the host added again in its place.
+        existing = (
+            next((h for h in hosts if entry.label and h.name == entry.label), None)
+            or self.draft.host(name)
+        )
         if existing is None:
-            # A prefilled host may name this machine by omitting its address, or a remote
-            # host by its address: match those before adding a new one.
             if entry.target == LOCAL:
-                existing = next((h for h in self.draft.hosts if h.address is None), None)
+                existing = next((h for h in hosts if h.address is None), None)
             else:
-                existing = next(
-                    (h for h in self.draft.hosts if h.address and h.address == entry.address),
-                    None,
-                )
+                existing = next((h for h in hosts if h.address and h.address == entry.address),
+                                None)
+        if existing is None and entry.target != LOCAL:
+            existing = next((h for h in hosts if h.address and not is_ip_address(h.address)),
+                            None)
         if existing is None:
             existing = HostDraft(name=name)
-            self.draft.hosts.append(existing)
+            hosts.append(existing)
+        if existing.address and not is_ip_address(existing.address):
+            # The host added again in place of one whose address was wrong: its failed row
+            # and the file's note about the address go.
+            placeholder = UNADDRESSED + existing.name
+            if placeholder in self.hosts:  # the new entry takes its place in the list
+                self.hosts = {
+                    (entry.target if k == placeholder else k): (entry if k == placeholder else e)
+                    for k, e in self.hosts.items() if k != entry.target
+                }
+            index = hosts.index(existing)
+            self.prefill_problems = [
+                n for n in self.prefill_problems if n.path != f"hosts[{index}].address"
+            ]
         existing.name = name
+        entry.label = name
         if entry.target != LOCAL:
             existing.address, existing.ssh_user = entry.address, entry.ssh_user
         if not self.draft.management_cidr:
             self.draft.management_cidr = management_cidr(entry.facts) or ""
+
+    def suggest_roles_if_unset(self) -> None:
+        """The suggested layout where roles are missing. Roles from an answers file are never
+        thrown away (a host without one is left for the operator); without a file, the layout
+        is suggested again while some host has no role."""
+        from installer.interactive.fields import suggest_roles
+
+        hosts = self.draft.hosts
+        if not any(h.roles for h in hosts) or (
+                not self.prefilled and any(not h.roles for h in hosts)):
+            suggest_roles(self.draft, self.facts_by_host())
 
     def ready_hosts(self) -> list[ProbedHost]:
         return [e for e in self.hosts.values() if e.state == "ready"]
@@ -277,7 +351,13 @@ class Session:
         findings = check(
             answers, self.facts_by_host(), release, real_mode=not self.dry_run
         )
-        return [notice_from_finding(f) for f in findings]
+        notices = [notice_from_finding(f) for f in findings]
+        from installer.interactive.commands import facts_hint
+
+        hint = facts_hint(self.settings, {f.code for f in findings if f.severity != "info"})
+        if hint:
+            notices.append(Notice("info", hint, code="dry-run-facts"))
+        return notices
 
     def plan_summary(self) -> PlanSummary:
         from installer.planner import plan
@@ -312,23 +392,15 @@ class Session:
         return await follow_run(self, self.install(), on_event)
 
     def credentials_file(self) -> Path:
-        """Where the admin password is: the answers' file, else the one keystone-k8s generated,
-        which the installer keeps 0600 in the state dir."""
-        if self.draft.admin_password_file:
-            return Path(self.draft.admin_password_file)
-        from installer.secrets import ADMIN_PASSWORD
-        from installer.state import StateDir
+        """Where the admin password is (the answers' file, else the state dir's)."""
+        from installer.interactive.commands import credentials_file
 
-        return StateDir(self.state_dir).secrets_dir / ADMIN_PASSWORD
+        return credentials_file(self.settings, self.draft.admin_password_file)
 
     def dashboard_url(self) -> str | None:
-        answers = self.draft
-        with contextlib.suppress(ValueError, IndexError):
-            from manifests.iprange import IpRange
+        from installer.interactive.commands import dashboard_url
 
-            # Horizon sits behind traefik at /openstack-horizon, as keystone at /openstack-keystone.
-            return f"https://{IpRange.parse(answers.loadbalancer_range).start}/openstack-horizon"
-        return None
+        return dashboard_url(self.draft.loadbalancer_range)
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,16 +409,38 @@ class Session:
 
 async def follow_run(run: Any, events: AsyncIterator[Event],
                      on_event: Callable[[Event], None]) -> str:
-    """Hand each event of a run to `on_event`; note the log path and outcome on `run`."""
+    """Hand each event of a run to `on_event`; note the log path, outcome and counts on `run`
+    (`last_finished`: the run's PlanFinished, for saying what ran when it did not finish)."""
     outcome = "failed"
+    run.last_finished = None
     async for event in events:
         on_event(event)
         if isinstance(event, PlanStarted):
             run.log_path = event.log_path
         elif isinstance(event, PlanFinished):
             outcome = event.outcome
+            run.last_finished = event
     run.last_outcome = outcome
     return outcome
+
+
+def stopped_run_text(run: Any, noun: str) -> str:
+    """What a run that did not finish left behind, and the command that continues it."""
+    from installer.interactive.commands import command_line
+
+    finished: PlanFinished | None = getattr(run, "last_finished", None)
+    resume = command_line(run.settings, "resume")
+    if finished is None:
+        what = f"The {noun} did not finish"
+    else:
+        total = finished.done + finished.skipped + finished.failed + finished.pending
+        ran = finished.done + finished.skipped
+        what = (f"The {noun} stopped with {ran} of {total} steps done"
+                + (f" ({finished.skipped} of them from an earlier run)" if finished.skipped
+                   else "")
+                + (f", {finished.failed} failed" if finished.failed else "")
+                + "; what ran stays on the hosts")
+    return f"{what}.\nContinue with: {resume}"
 
 
 CLUSTER = "cluster"  # the Progress screen's row for steps that run on no single host

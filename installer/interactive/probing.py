@@ -20,10 +20,22 @@ from pydantic import ValidationError
 
 from installer.interactive.draft import Draft, HostDraft
 from installer.interactive.notices import SessionError
-from probes.facts import HostFacts
+from probes.facts import FACTS_FILE_MAX, HostFacts, facts_problem
 
 HostState = Literal["probing", "ready", "failed"]
 LOCAL = "local"  # the probe target meaning "this machine"
+# The target of a prefilled host whose address is not one: shown failed until added again.
+UNADDRESSED = "answers:"
+
+
+def is_ip_address(text: str | None) -> bool:
+    from ipaddress import ip_address
+
+    try:
+        ip_address((text or "").strip())
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass
@@ -36,12 +48,13 @@ class ProbedHost:
     state: HostState = "probing"
     facts: HostFacts | None = None
     error: str | None = None
+    label: str | None = None  # the name the answers file gives the host, before its facts
 
     @property
     def name(self) -> str:
         if self.facts is not None:
             return self.facts.hostname
-        return self.address or "this host"
+        return self.label or self.address or "this machine"
 
 
 _TARGET = re.compile(r"^(?:(?P<user>[a-z_][a-z0-9_.-]{0,31})@)?(?P<address>[^@\s]+)$")
@@ -114,15 +127,24 @@ class FactsDirProber:
                     f"Facts directory {str(self.directory)!r} does not exist; give --facts a "
                     "directory of <host>.json files written by `sunbeam-install probe --json`."
                 )
+            from manifests.files import FileProblem, read_regular_file, size_text
+
             loaded: dict[str, HostFacts] = {}
             for path in sorted(self.directory.glob("*.json")):
+                # Regular files of bounded size only: a FIFO here must not hang the session,
+                # nor a link to /dev/zero exhaust its memory.
                 try:
-                    loaded[path.stem] = HostFacts.model_validate_json(path.read_bytes())
-                except (ValidationError, OSError) as e:
-                    first = e.errors()[0]["msg"] if isinstance(e, ValidationError) else str(e)
+                    raw = read_regular_file(path, FACTS_FILE_MAX)
+                    loaded[path.stem] = HostFacts.model_validate_json(raw)
+                except FileProblem as e:
                     raise SessionError(
-                        f"Facts file {str(path)!r} is not valid probe output ({first}); "
-                        "write it again with `sunbeam-install probe --json`."
+                        f"Facts file {str(path)!r} {e.reason}; give a regular file of at most "
+                        f"{size_text(FACTS_FILE_MAX)} written by `sunbeam-install probe --json`."
+                    ) from None
+                except ValidationError as e:
+                    raise SessionError(
+                        f"Facts file {str(path)!r} is not valid probe output "
+                        f"({facts_problem(e)}); write it again with `sunbeam-install probe --json`."
                     ) from None
             if not loaded:
                 raise SessionError(

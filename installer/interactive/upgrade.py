@@ -14,20 +14,18 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from installer.interactive.commands import command_line
 from installer.interactive.install import count_hosts, follow_run
 from installer.interactive.notices import Notice, SessionError, notice_from_finding
 from installer.pipeline.settings import RunSettings
 
 if TYPE_CHECKING:
-    from installer.events import Event
+    from installer.events import Event, PlanFinished
     from installer.plan import Plan
     from installer.upgrade.detect import Deployed
     from installer.upgrade.targets import Change, TargetVerdict
     from manifests.answers import Answers
     from probes.facts import HostFacts
-
-PROG = "sunbeam-install"
-
 
 @dataclass(frozen=True)
 class ChangeRow:
@@ -76,6 +74,7 @@ class UpgradeSession:
         self.plan_summary: UpgradeSummary | None = None  # of the last summary() asked
         self.log_path: str | None = None
         self.last_outcome: str | None = None
+        self.last_finished: PlanFinished | None = None  # the last run's counts
 
     @property
     def dry_run(self) -> bool:
@@ -94,7 +93,7 @@ class UpgradeSession:
             if unfinished is not None:
                 last, record = unfinished
                 to = f" to {record.to_release}" if record else ""
-                resume = f"{PROG} resume" + (" --dry-run" if self.dry_run else "")
+                resume = command_line(self.settings, "resume")
                 notices.append(Notice(
                     "error", f"The upgrade run {last.id}{to} did not finish.",
                     code="upgrade-unfinished",

@@ -193,6 +193,21 @@ class LabCluster:
             return "maintenance", "executing", unit.activity
         return "waiting", "executing", "waiting for the workload to start"
 
+    def app_unit_status(
+        self, model: str, app_name: str, unit: UnitState, now: float
+    ) -> tuple[str, str, str]:
+        """(workload, agent, message) of a unit of `app_name` in `model`: once its hooks have
+        settled, blocked or waiting with its charm's message while a mandatory relation is
+        missing."""
+        workload, agent, message = self.unit_status(unit, now)
+        if workload != "active":
+            return workload, agent, message
+        app = self.state.models[model].apps[app_name]
+        wiring = wiring_status(self.state.models, model, app_name, app)
+        if wiring is None:
+            return workload, agent, message
+        return wiring[0], agent, wiring[1]
+
     def machine_host(self, model: ModelState, machine: str | None) -> str | None:
         """The host a machine of `model` is, or None for a Kubernetes unit (no machine)."""
         return model.machines.get(machine) if machine is not None else None
@@ -224,13 +239,13 @@ class LabCluster:
 
         now = self.now()
         units = [
-            u
+            (m.name, name, u)
             for m in self.state.models.values()
-            for a in m.apps.values()
+            for name, a in m.apps.items()
             if a.charm == "keystone-k8s"
             for u in a.units.values()
         ]
-        if not any(self.unit_status(u, now)[0] == "active" for u in units):
+        if not any(self.app_unit_status(m, n, u, now)[0] == "active" for m, n, u in units):
             return None
         st = self.state
         if st.keystone_admin_seed is None:
@@ -277,3 +292,47 @@ def _derive_admin_password(seed: str) -> str:
     import hashlib
 
     return "ks-" + hashlib.sha256(f"keystone-k8s admin {seed}".encode()).hexdigest()[:24]
+
+
+# -- wiring: what a unit shows while its charm's mandatory relations are missing ---------------
+
+
+def endpoint_related(state_models: dict[str, ModelState], model: str, endpoint: str) -> bool:
+    """Whether `app:endpoint` of `model` takes part in a relation: in its own model, or through
+    an offer of it consumed (under some alias) by another model."""
+    m = state_models[model]
+    if any(endpoint in r for r in m.relations):
+        return True
+    ep_name = endpoint.split(":", 1)[1]
+    for offer, offered in m.offers.items():
+        if offered != endpoint:
+            continue
+        for other in state_models.values():
+            for alias, url in other.consumed.items():
+                if url.rsplit("/", 1)[-1] == f"{model}.{offer}" and any(
+                    f"{alias}:{ep_name}" in r for r in other.relations
+                ):
+                    return True
+    return False
+
+
+def wiring_status(
+    state_models: dict[str, ModelState], model: str, app_name: str, app: AppState
+) -> tuple[str, str, str] | None:
+    """(workload, message, what is missing) of a settled unit of `app` whose charm lacks a
+    mandatory relation, as that charm reports it; None when its wiring is complete."""
+    from installer.lab.charms import meta
+
+    info = meta(app.charm)
+    if info is None:
+        return None
+    for ep in info.mandatory:
+        if not endpoint_related(state_models, model, f"{app_name}:{ep}"):
+            if info.ops_sunbeam:
+                return "blocked", f"({ep}) integration missing", ep
+            # mysql-router: the application is blocked, the unit waits with no message.
+            return "waiting", "", f"Missing relation: {ep}"
+    for ep, (status, message) in info.extra.items():
+        if not endpoint_related(state_models, model, f"{app_name}:{ep}"):
+            return status, message, ep
+    return None

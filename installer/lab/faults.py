@@ -8,6 +8,10 @@ A spec is a comma-separated list of `OPERATION=MODE`:
   (the first N attempts raise a transient error, later ones succeed; `transient` alone is 1)
   or `hang` (the operation never returns until the run is stopped: for trying Ctrl-C, kill and
   resume, and for stopping a run at a known point).
+
+A fault that can match no operation of the lab (a typo: `ceph.add-osd@nod2`, `juju.deplyo:*`)
+is refused when the lab's hosts are known (`FaultPlan.refuse_unmatchable`), naming the forms
+the operations take; it would otherwise look like a passing test.
 """
 
 from __future__ import annotations
@@ -23,6 +27,56 @@ from installer.exits import Exit, UserError
 
 _OPERATION = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+(:[^@=,\s]+)?(@[^@=,\s]+)?$")
 _EXAMPLE = "juju.deploy:nova-k8s=transient:2 or ceph.add-osd@node2=fail"
+
+# The lab's operations (docs/dry-run.md): `area.op` -> (takes :TARGET, takes @HOST).
+OPERATION_FORMS: dict[str, tuple[bool, bool]] = {
+    "snap.install": (True, True), "snap.refresh": (True, True), "snap.revert": (True, True),
+    "snap.set-config": (True, True), "snap.connect": (True, True),
+    "juju.bootstrap": (False, False), "juju.add-machine": (False, True),
+    "juju.add-k8s-cloud": (True, False), "juju.add-model": (True, False),
+    "juju.deploy": (True, False), "juju.add-unit": (True, True), "juju.refresh": (True, False),
+    "juju.config": (True, False), "juju.integrate": (True, False), "juju.offer": (True, False),
+    "juju.consume": (True, False), "juju.wait-settled": (True, False),
+    "juju.run-action": (True, False), "ceph.add-osd": (False, True), "ceph.health": (False, False),
+    "k8s.get-kubeconfig": (False, False), "k8s.wait-nodes-ready": (False, False),
+    "k8s.set-lb-pool": (True, False), "keystone.get-admin-password": (False, False),
+    "host.run": (True, True),
+}
+
+
+def operation_forms() -> str:
+    """The operation forms, for a message: `snap.install:TARGET@HOST, juju.bootstrap, ...`."""
+    return ", ".join(name + (":TARGET" if t else "") + ("@HOST" if h else "")
+                     for name, (t, h) in OPERATION_FORMS.items())
+
+
+def _wild(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
+def unmatchable(pattern: str, hosts: Iterable[str]) -> str | None:
+    """Why `pattern` can match no operation of a lab with these hosts; None when it can."""
+    hosts = list(hosts)
+    cut = min((i for i in (pattern.find(":"), pattern.find("@")) if i >= 0), default=len(pattern))
+    head, rest = pattern[:cut], pattern[cut:]
+    forms = [f for f in OPERATION_FORMS if fnmatch.fnmatchcase(f, head)]
+    if not forms:
+        return f"{head!r} is no lab operation"
+    if _wild(head):
+        return None  # the wildcard may reach into the target or the host: do not guess
+    takes_target, takes_host = OPERATION_FORMS[head]
+    has_target, (_, at, host) = rest.startswith(":"), rest.rpartition("@")
+    if has_target and not takes_target:
+        return f"{head} takes no :TARGET"
+    if at and not takes_host and not (has_target and _wild(rest)):
+        return f"{head} takes no @HOST"
+    if takes_target and not has_target and not _wild(rest):
+        return f"{head} needs a :TARGET"
+    if takes_host and not at and not _wild(rest):
+        return f"{head} needs an @HOST"
+    if at and takes_host and hosts and not any(fnmatch.fnmatchcase(h, host) for h in hosts):
+        return f"no host of the lab is {host!r} (its hosts: {', '.join(sorted(set(hosts)))})"
+    return None
 
 
 class FaultSpecError(UserError):
@@ -92,6 +146,17 @@ class FaultPlan:
 
     faults: list[Fault] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)
+
+    def refuse_unmatchable(self, hosts: Iterable[str]) -> None:
+        """FaultSpecError naming every fault that can match no operation on these hosts."""
+        hosts = list(hosts)
+        problems = [f"{f.spec!r}: {why}" for f in self.faults
+                    if (why := unmatchable(f.pattern, hosts)) is not None]
+        if problems:
+            raise FaultSpecError(
+                f"--faults {'; '.join(problems)}, so it would never fire. Operations are "
+                f"{operation_forms()} (docs/dry-run.md), e.g. {_EXAMPLE}."
+            )
 
     def hangs(self, operation: str) -> bool:
         """Whether a `hang` fault holds `operation` until the run is stopped."""

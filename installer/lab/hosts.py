@@ -184,6 +184,9 @@ class LabHosts:
                 cidr=cidr,
                 gateway=opts.get("--gateway"),
                 pool=pool.replace("start=", "").replace(",end=", "-") if pool else None,
+                dns_servers=[
+                    rest[i + 1] for i, a in enumerate(rest[:-1]) if a == "--dns-nameserver"
+                ],
             )
         self.lab.save()
         return [f"created {noun} {name}"], 0

@@ -15,7 +15,8 @@ from installer.backends.base import (
     ProgressFn,
     UnitStatus,
 )
-from installer.lab.cluster import LabCluster
+from installer.lab.charms import meta
+from installer.lab.cluster import LabCluster, wiring_status
 from installer.lab.state import AppState, ModelState
 from installer.lab.store import default_revision
 from installer.lab.timing import SECONDS, SETTLE_DEFAULT_SECONDS, SETTLE_SECONDS
@@ -45,7 +46,7 @@ class LabJuju:
         for name, app in m.apps.items():
             units = {}
             for unit_name, unit in app.units.items():
-                workload, agent, message = self.lab.unit_status(unit, now)
+                workload, agent, message = self.lab.app_unit_status(model, name, unit, now)
                 units[unit_name] = UnitStatus(unit_name, workload, agent, message, unit.machine)
             apps[name] = AppStatus(name, app.charm, app.channel, app.revision, units)
         return ModelStatus(
@@ -63,15 +64,28 @@ class LabJuju:
         if not self.lab.state.controller:
             raise BackendError("no Juju controller", hint="Bootstrap the controller first.")
 
-    async def bootstrap(self, cloud: str, controller: str, *, log: LogFn) -> None:
+    async def bootstrap(
+        self, cloud: str, controller: str, *, log: LogFn,
+        model_defaults: Mapping[str, object] | None = None,
+    ) -> None:
         if self.lab.state.controller:
             raise BackendError(f"controller {self.lab.state.controller!r} already exists")
         kind, _, target = cloud.partition("/")
-        if kind != "manual" or not target:
+        if kind == "localhost":
+            # LXD on the machine that runs juju (Sunbeam's bootstrap): the host with lxd.
+            lxd_hosts = [h for h in self.lab.state.hosts.values() if "lxd" in h.snaps]
+            if not lxd_hosts:
+                raise BackendError(
+                    "ERROR cloud localhost: LXD is not installed",
+                    hint="Install the lxd snap on the host that bootstraps the controller.",
+                )
+            host = lxd_hosts[0]
+        elif kind != "manual" or not target:
             raise BackendError(
-                f"the lab bootstraps only manual clouds (manual/[user@]host), not {cloud!r}"
+                f"the lab bootstraps manual clouds (manual/[user@]host) or localhost, not {cloud!r}"
             )
-        host = self.lab.host_by_address(target)
+        else:
+            host = self.lab.host_by_address(target)
         if "juju" not in host.snaps:
             raise BackendError(
                 f"juju is not installed on {host.name}", hint="Install the juju snap first."
@@ -96,10 +110,19 @@ class LabJuju:
             raise BackendError(f"controller {self.lab.state.controller!r} already exists")
         st = self.lab.state
         st.controller, st.controller_host = controller, host.name
-        st.clouds[kind] = "manual"
-        st.models["controller"] = ModelState(
-            name="controller", cloud=kind, kind="machine", machines={"0": host.name}, next_machine=1
-        )
+        st.model_defaults = dict(model_defaults or {})
+        if kind == "localhost":
+            st.clouds[kind] = "lxd"  # the controller is an LXD container: no host is a machine
+            st.models["controller"] = ModelState(
+                name="controller", cloud=kind, kind="machine", machines={}, next_machine=1,
+                config=dict(st.model_defaults),
+            )
+        else:
+            st.clouds[kind] = "manual"
+            st.models["controller"] = ModelState(
+                name="controller", cloud=kind, kind="machine", machines={"0": host.name},
+                next_machine=1, config=dict(st.model_defaults),
+            )
         self.lab.save()
 
     async def add_k8s_cloud(self, name: str, kubeconfig: str) -> None:
@@ -114,7 +137,9 @@ class LabJuju:
         self.lab.state.clouds[name] = "k8s"  # the kubeconfig (a credential) is not kept
         self.lab.save()
 
-    async def add_model(self, name: str, cloud: str) -> None:
+    async def add_model(
+        self, name: str, cloud: str, *, config: Mapping[str, object] | None = None
+    ) -> None:
         self._require_controller()
         if name in self.lab.state.models:
             raise BackendError(f"model {name!r} already exists")
@@ -125,7 +150,8 @@ class LabJuju:
         if name in self.lab.state.models:
             raise BackendError(f"model {name!r} already exists")
         self.lab.state.models[name] = ModelState(
-            name=name, cloud=cloud, kind="k8s" if kind == "k8s" else "machine"
+            name=name, cloud=cloud, kind="k8s" if kind == "k8s" else "machine",
+            config={**self.lab.state.model_defaults, **(config or {})},
         )
         self.lab.save()
 
@@ -175,7 +201,14 @@ class LabJuju:
         m = self.lab.model(model)
         if app in m.apps or app in m.consumed:
             raise BackendError(f"application {app!r} already exists in model {model!r}")
-        if m.kind == "machine":
+        info = meta(charm)
+        subordinate = info is not None and info.subordinate
+        if subordinate:
+            if to or num_units:
+                raise BackendError(
+                    f"ERROR cannot use --num-units or --to with subordinate application {app}"
+                )
+        elif m.kind == "machine":
             if not to:
                 raise BackendError(
                     f"cannot deploy {app} to model {model!r} without machines: a manual cloud "
@@ -196,8 +229,9 @@ class LabJuju:
             config=dict(config or {}),
             settle_seconds=self.lab.scaled(SETTLE_SECONDS.get(charm, SETTLE_DEFAULT_SECONDS), app),
         )
-        for i in range(max(num_units, len(to))):
+        for i in range(0 if subordinate else max(num_units, len(to))):
             self.lab.new_unit(app, state, to[i] if i < len(to) else None)
+            self._charm_snap(m, charm, state, to[i] if i < len(to) else None)
         m.apps[app] = state
         self.lab.save()
 
@@ -214,6 +248,9 @@ class LabJuju:
         if m.kind == "machine" and any(u.machine == to for u in a.units.values()):
             raise BackendError(f"{app} already has a unit on machine {to}")
         self.lab.new_unit(app, a, to if m.kind == "machine" else None)
+        self._charm_snap(m, a.charm, a, to if m.kind == "machine" else None)
+        for sub, principal_ep in self._subordinates_of(m, app):
+            self._follow(m, sub, principal_ep)
         self.lab.save()
 
     async def refresh(
@@ -243,16 +280,92 @@ class LabJuju:
             raise BackendError(f"application {app!r} not found in model {m.name!r}")
         return app
 
+    def _endpoint_meta(self, m: ModelState, endpoint: str) -> tuple[str, str] | None:
+        """(role, interface) of `app:endpoint` as its charm declares it; None if the lab does
+        not model the charm. BackendError with Juju's message when the endpoint does not exist."""
+        app, _, ep = endpoint.partition(":")
+        if app in m.consumed:  # a remote application: the offered endpoint of its charm
+            path = m.consumed[app].split(":", 1)[-1].rsplit("/", 1)[-1]
+            src_model, _, offer = path.partition(".")
+            src = self.lab.model(src_model)
+            offered = src.offers.get(offer, "")
+            if offered.split(":", 1)[1:] != [ep]:
+                raise BackendError(f'ERROR application "{app}" has no "{ep}" relation')
+            src_app, _, src_ep = offered.partition(":")
+            return self._endpoint_meta(src, f"{src_app}:{src_ep}")
+        info = meta(m.apps[app].charm)
+        if info is None:
+            return None
+        if ep not in info.endpoints:
+            raise BackendError(
+                f'ERROR application "{app}" has no "{ep}" relation',
+                hint=f"`juju info {m.apps[app].charm}` lists its endpoints.",
+            )
+        return info.endpoints[ep]
+
+    def _check_wiring(self, m: ModelState, a: str, b: str) -> None:
+        end_a, end_b = self._endpoint_meta(m, a), self._endpoint_meta(m, b)
+        if end_a is None or end_b is None:
+            return
+        (role_a, if_a), (role_b, if_b) = end_a, end_b
+        if if_a != if_b or role_a == role_b:
+            raise BackendError(
+                f'ERROR no relations found: {a} ({role_a} {if_a}) and {b} ({role_b} {if_b}) '
+                "do not share an interface",
+                hint="Check the integration's endpoints against the charms' metadata.",
+            )
+
+    def _subordinates_of(self, m: ModelState, principal: str) -> list[tuple[str, str]]:
+        """(subordinate app, principal endpoint) of the subordinates related to `principal`."""
+        out = []
+        for x, y in m.relations:
+            for mine, other in ((x, y), (y, x)):
+                app, _, ep = other.partition(":")
+                info = meta(m.apps[app].charm) if app in m.apps else None
+                if mine.split(":", 1)[0] == principal and info is not None \
+                        and info.subordinate and ep in info.container_scoped:
+                    out.append((app, mine))
+        return out
+
+    def _follow(self, m: ModelState, sub: str, principal_ep: str) -> None:
+        """A subordinate has one unit beside each unit of its principal."""
+        principal = m.apps[principal_ep.split(":", 1)[0]]
+        state = m.apps[sub]
+        have = {u.machine for u in state.units.values()}
+        for unit in principal.units.values():
+            if unit.machine not in have:
+                self.lab.new_unit(sub, state, unit.machine)
+                self._charm_snap(m, state.charm, state, unit.machine)
+
+    def _charm_snap(self, m: ModelState, charm: str, app: AppState, machine: str | None) -> None:
+        """A machine charm installs its snap (charm config snap-channel) on its machine."""
+        from installer.lab.state import SnapState
+
+        info = meta(charm)
+        host = self.lab.machine_host(m, machine)
+        if info is None or info.snap is None or host is None:
+            return
+        h = self.lab.host(host)
+        if info.snap not in h.snaps:
+            channel = str(app.config.get("snap-channel") or "latest/stable")
+            h.snaps[info.snap] = SnapState(
+                channel=channel, revision=default_revision(info.snap, channel)
+            )
+
     async def integrate(self, model: str, a: str, b: str) -> None:
         m = self.lab.model(model)
         apps = [self._endpoint_app(m, a), self._endpoint_app(m, b)]
         pair = tuple(sorted((a, b)))
         if pair in m.relations:
             raise BackendError(f"relation {a} {b} already exists")
+        self._check_wiring(m, a, b)
         await self.lab.op(f"juju.integrate:{a}/{b}", SECONDS["integrate"])
         if pair in m.relations:
             raise BackendError(f"relation {a} {b} already exists")
         m.relations.append((pair[0], pair[1]))
+        for app in apps:
+            for sub, principal_ep in self._subordinates_of(m, app):
+                self._follow(m, sub, principal_ep)
         for app, ep in zip(apps, (a, b), strict=True):
             state = m.apps.get(app)
             if state is None:
@@ -270,6 +383,7 @@ class LabJuju:
         m = self.lab.model(model)
         app = endpoint.split(":", 1)[0]
         self.lab.app(model, app)
+        self._endpoint_meta(m, endpoint)
         if name in m.offers:
             raise BackendError(f"offer {name!r} already exists in model {model!r}")
         await self.lab.op(f"juju.offer:{name}", SECONDS["offer"])
@@ -324,6 +438,17 @@ class LabJuju:
         if a.charm == "k8s" and action == "get-kubeconfig":
             await self.lab.op("k8s.get-kubeconfig", SECONDS["action"])
             return {"kubeconfig": self.lab.kubeconfig()}
+        if a.charm == "openstack-hypervisor" and action == "set-hypervisor-local-settings":
+            unknown = set(params) - {"external-nic", "bridge-mapping", "spice-proxy-address",
+                                     "ip-address", "pci-excluded-devices", "ovs-dpdk-ports"}
+            if unknown:
+                raise BackendError(f"action {action}: unknown parameters {sorted(unknown)}")
+            await self.lab.op(f"hypervisor.local-settings@{host}", SECONDS["action"])
+            snap = self.lab.host(host or "").snaps.get("openstack-hypervisor")
+            if snap is not None and "bridge-mapping" in params:
+                snap.config["network.bridge-mapping"] = params["bridge-mapping"]
+                self.lab.save()
+            return {}  # the charm sets no results
         if a.charm == "keystone-k8s" and action == "get-admin-password":
             await self.lab.op("keystone.get-admin-password", SECONDS["action"])
             password = self.lab.keystone_admin_password()
@@ -372,9 +497,22 @@ class LabJuju:
             pending: list[tuple[float, str, str]] = []
             total = 0
             for app in apps:
-                for name, unit in m.apps[app].units.items():
+                state = m.apps[app]
+                for name, unit in state.units.items():
                     total += 1
                     workload, _, message = self.lab.unit_status(unit, now)
+                    if workload == "active":
+                        wiring = wiring_status(self.lab.state.models, model, app, state)
+                        if wiring is not None:
+                            # Its hooks are done and only a relation would change it: the
+                            # plan made none, so it would wait forever. Say which.
+                            shown = f"{wiring[0]}: {wiring[1]}" if wiring[1] else wiring[0]
+                            raise BackendError(
+                                f"unit {name} stays {shown}: the {app}:{wiring[2].split(': ')[-1]}"
+                                f" relation is missing ({wiring[2]})",
+                                hint=f"`juju status -m {model} {app}` shows it; integrate "
+                                "the missing relation and resume.",
+                            )
                     if workload == "error":
                         raise BackendError(
                             f"unit {name} is in error: {message}",

@@ -39,7 +39,7 @@ from installer.lab.state import (
     write_atomic,
 )
 from installer.lab.timing import DEFAULT_TIME_SCALE
-from probes.facts import HostFacts
+from probes.facts import FACTS_FILE_MAX, HostFacts, facts_problem
 
 if TYPE_CHECKING:
     from manifests.answers import Answers
@@ -130,22 +130,27 @@ class Lab(LabCluster):
         return str(next(net.management_cidr.hosts()))
 
     def _read_facts(self, host: str) -> HostFacts:
+        """`facts_dir/<host>.json`: a regular file of at most FACTS_FILE_MAX (a FIFO or a link
+        to /dev/zero there must not hang or exhaust the run), holding valid, bounded facts."""
+        from manifests.files import FileProblem, read_regular_file, size_text
+
         assert self.facts_dir is not None
         path = self.facts_dir / f"{host}.json"
         try:
-            return HostFacts.model_validate_json(path.read_bytes())
-        except FileNotFoundError:
+            return HostFacts.model_validate_json(read_regular_file(path, FACTS_FILE_MAX))
+        except FileProblem as e:
+            if e.missing:
+                raise UserError(
+                    f"--facts {self.facts_dir} has no facts for host {host}: add {path} "
+                    f"(`sunbeam-install probe --json` output of {host})."
+                ) from None
             raise UserError(
-                f"--facts {self.facts_dir} has no facts for host {host}: add {path} "
-                f"(`sunbeam-install probe --json` output of {host})."
+                f"Facts file {path} {e.reason}; give a regular file of at most "
+                f"{size_text(FACTS_FILE_MAX)} (`sunbeam-install probe --json` output of {host})."
             ) from None
-        except OSError as e:
-            raise UserError(f"Facts file {path} cannot be read ({e.strerror}).") from None
         except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "top level"
             raise UserError(
-                f"Facts file {path} is not `probe --json` output ({where}: {first['msg']}); "
+                f"Facts file {path} is not `probe --json` output ({facts_problem(e)}); "
                 "record it again with `sunbeam-install probe --json`."
             ) from None
 

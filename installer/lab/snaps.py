@@ -10,6 +10,8 @@ from installer.lab.state import SnapState
 from installer.lab.store import default_revision
 from installer.lab.timing import SECONDS, SNAP_DEFAULT_SECONDS, SNAP_SECONDS
 
+SYSTEM_SNAP = "system"  # snapd's pseudo-snap for its own options, always there
+
 CEPH_SNAP = "microceph"
 
 
@@ -130,13 +132,22 @@ class LabSnaps:
             h.osds_up_at = self.lab.now() + self.lab.scaled(SECONDS["osd-restart"], host)
 
     async def set_config(self, host: str, name: str, values: Mapping[str, object]) -> None:
+        if name == SYSTEM_SNAP:  # snapd's own options (`snap set system proxy.http=…`)
+            h = self.lab.host(host)
+            await self.lab.op(f"snap.set-config:{name}@{host}", SECONDS["snap-config"])
+            h.system_config.update(values)
+            self.lab.save()
+            return
         self._snap(host, name)
         await self.lab.op(f"snap.set-config:{name}@{host}", SECONDS["snap-config"])
         self._snap(host, name).config.update(values)
         self.lab.save()
 
     async def get_config(self, host: str, name: str, keys: Sequence[str]) -> dict[str, object]:
-        config = self._snap(host, name).config
+        config = (
+            self.lab.host(host).system_config if name == SYSTEM_SNAP
+            else self._snap(host, name).config
+        )
         return {k: config[k] for k in keys if k in config}
 
     async def connect(self, host: str, plug: str, slot: str) -> None:

@@ -36,6 +36,8 @@ class HostState(_S):
     name: str
     address: str
     snaps: dict[str, SnapState] = Field(default_factory=dict)
+    # snapd's system options (`snap set system …`, e.g. proxy.http): the `system` pseudo-snap.
+    system_config: dict[str, object] = Field(default_factory=dict)
     osds: list[str] = Field(default_factory=list)  # devices given to Ceph, as added
     osds_up_at: float = 0.0  # wall-clock time this host's OSDs are up again after a restart
 
@@ -70,6 +72,7 @@ class ModelState(_S):
     relations: list[tuple[str, str]] = Field(default_factory=list)  # sorted endpoint pairs
     offers: dict[str, str] = Field(default_factory=dict)  # offer name -> app:endpoint
     consumed: dict[str, str] = Field(default_factory=dict)  # alias -> offer URL
+    config: dict[str, object] = Field(default_factory=dict)  # model config (e.g. juju-http-proxy)
 
 
 class NetworkState(_S):
@@ -86,6 +89,7 @@ class SubnetState(_S):
     cidr: str
     gateway: str | None = None
     pool: str | None = None  # start-end
+    dns_servers: list[str] = Field(default_factory=list)  # --dns-nameserver, in order
 
 
 class LabState(_S):
@@ -95,6 +99,7 @@ class LabState(_S):
     controller_host: str | None = None
     clouds: dict[str, str] = Field(default_factory=dict)  # name -> "manual" | "k8s"
     models: dict[str, ModelState] = Field(default_factory=dict)
+    model_defaults: dict[str, object] = Field(default_factory=dict)  # bootstrap --model-default
     lb_pools: dict[str, str] = Field(default_factory=dict)  # pool name -> address range
     # The admin password keystone accepts, as a digest only: the password never hits disk.
     admin_password_sha256: str | None = None
@@ -116,7 +121,9 @@ class LabFacts(_S):
 def write_atomic(path: Path, text: str) -> None:
     """Replace `path` with `text` in one rename; files 0600 as all of the state dir's files."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A new file, never through a symbolic link planted under the temporary name.
+    tmp.unlink(missing_ok=True)  # a leftover of a killed process with the same pid (or a link)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

@@ -62,6 +62,8 @@ async def open_backends(
         lab = open_lab(settings, state)
         if place_hosts:
             lab.ensure_hosts(answers)
+        # A fault no operation can match (a typo) would look like a passing test: refuse it.
+        lab.faults.refuse_unmatchable([*lab.state.hosts, *(h.name for h in answers.hosts)])
         yield Opened(lab.backends(), dict(lab.facts()), lab)
         return
     real_mode_gate(settings)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from installer.pipeline.backends import Opened, open_backends, real_mode_gate
-from installer.pipeline.runs import RunSetup, load_release_for, new_run, open_journal, stream_events
+from installer.pipeline.runs import RunSetup, load_release_for, new_run, open_journal, stream_run
 
 if TYPE_CHECKING:
     from installer.events import Event
@@ -98,12 +98,7 @@ async def install_events(
 
     The caller has shown preflight already. Closing the generator early interrupts the run
     (journaled as interrupted, resumable); a failure to start is a UserError."""
-    async with open_install(settings, answers, answers_path=answers_path) as job:
-        setup = job.start()
-        try:
-            # aclosing: the run must be cancelled here, before its journal closes.
-            async with contextlib.aclosing(stream_events(setup)) as events:
-                async for event in events:
-                    yield event
-        finally:
-            setup.close()
+    async with (open_install(settings, answers, answers_path=answers_path) as job,
+                contextlib.aclosing(stream_run(job.start())) as events):
+        async for event in events:
+            yield event

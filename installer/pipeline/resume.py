@@ -49,6 +49,9 @@ async def continue_setup(settings: RunSettings, state: StateDir, last: RunRecord
         raise UserError(f"The answers recorded for run {last.id} in {str(state.path)!r} "
                         "cannot be read by this version; start a new install with "
                         "--answers FILE.", Exit.INVALID) from None
+    from installer.secrets import restore_proxy
+
+    answers = restore_proxy(answers, state.secrets())  # the snapshot's proxy shows ***@
     release = load_release_for(answers)
     upgrade = last.kind == "upgrade"
     if upgrade:

@@ -111,8 +111,10 @@ def new_run(
     release: Release,
     backends: Backends,
     extra_options: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
 ) -> RunSetup:
-    """Record a new run in the journal and open its log."""
+    """Record a new run in the journal (as `run_id` when given) and open its log."""
+    from installer.secrets import answers_snapshot
     from installer.state import open_run_log
 
     secrets = state.secrets()
@@ -121,12 +123,13 @@ def new_run(
     try:
         rec = journal.start_run(
             kind=kind,
-            answers_snapshot=answers.model_dump_json(),
+            answers_snapshot=answers_snapshot(answers, secrets),  # proxy credentials: ***
             answers_path=answers_path,
             dry_run=settings.dry_run,
             steps=[(s.id, s.title, s.host) for s in plan.steps],
             options={**settings.journal_options(), **(extra_options or {})},
             log_dir=state.logs_dir,
+            run_id=run_id,
         )
     except BaseException:
         journal.close()
@@ -188,6 +191,17 @@ async def execute(setup: RunSetup, emit: Callable[[Event], None],
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+async def stream_run(setup: RunSetup) -> AsyncGenerator[Event, None]:
+    """`stream_events`, then close the run's journal and log, also when the consumer stops
+    early (the run is cancelled first, so the journal records it as interrupted)."""
+    try:
+        async with contextlib.aclosing(stream_events(setup)) as events:
+            async for event in events:
+                yield event
+    finally:
+        setup.close()
 
 
 async def stream_events(setup: RunSetup) -> AsyncGenerator[Event, None]:

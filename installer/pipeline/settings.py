@@ -52,6 +52,7 @@ class RunSettings:
         parallel: int | None = None,
         accept_new_host_keys: bool = False,
         ssh_identity: str | Path | None = None,
+        known_hosts: str | Path | None = None,
     ) -> RunSettings:
         """Settings from loose option values; repeated or comma-separated faults are split."""
         items: list[str] = []
@@ -66,6 +67,9 @@ class RunSettings:
             parallel=parallel,
             accept_new_host_keys=accept_new_host_keys,
             ssh_identity=Path(ssh_identity).expanduser() if ssh_identity else None,
+            endpoints=RealEndpoints(
+                known_hosts=Path(known_hosts).expanduser() if known_hosts else None
+            ),
         )
 
     def check(self) -> None:
@@ -73,6 +77,9 @@ class RunSettings:
         if self.parallel is not None and self.parallel < 1:
             raise UserError(f"--parallel {self.parallel} is too small; give 1 or more (or "
                             "leave it out to size it for the plan).", Exit.USAGE)
+        if self.ssh_identity is not None and not self.ssh_identity.is_file():
+            raise UserError(f"--identity {self.ssh_identity}: no such file; give the path of "
+                            "an SSH private key.", Exit.USAGE)
         if not self.dry_run and (self.faults or self.time_scale is not None
                                  or self.facts_dir is not None):
             raise UserError("--faults, --time-scale and --facts work only with --dry-run; add "

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from installer.exits import Exit, UserError
 from installer.pipeline.backends import Opened, open_backends
 from installer.pipeline.install import prepare_state
-from installer.pipeline.runs import RunSetup, new_run, open_journal, stream_events
+from installer.pipeline.runs import RunSetup, new_run, open_journal, stream_run
 
 if TYPE_CHECKING:
     from installer.events import Event
@@ -102,27 +102,28 @@ class UpgradeJob:
         return plan
 
     def start(self, target: Release, options: UpgradeOptions, plan: Plan) -> RunSetup:
-        """Journal the upgrade run and store where it started; the caller executes it."""
+        """Store where the upgrade starts, then journal its run; the caller executes it.
+
+        The record is written first, under the id the run then gets: a kill between the two
+        leaves a record no run names (harmless), never a journaled run without its record."""
+        from installer.journal import new_run_id
         from installer.upgrade.record import UpgradeRecord, save_record
 
         deployed = self.require_deployed()
         assert self.opened is not None and deployed.release is not None
-        setup = new_run(
+        run_id = new_run_id()
+        save_record(self.state.path, UpgradeRecord(
+            run_id=run_id, from_release=deployed.release, to_release=target.release,
+            compute_batch=options.compute_batch,
+            disable_scheduling=options.disable_scheduling, deployed=deployed,
+        ))
+        return new_run(
             kind="upgrade", settings=self.settings, state=self.state, plan=plan,
             answers=self.answers.model_copy(update={"release": target.release}),
             answers_path=self.answers_path, release=target, backends=self.opened.backends,
             extra_options={"upgrade_from": deployed.release, "upgrade_to": target.release},
+            run_id=run_id,
         )
-        try:
-            save_record(self.state.path, UpgradeRecord(
-                run_id=setup.run_id, from_release=deployed.release, to_release=target.release,
-                compute_batch=options.compute_batch,
-                disable_scheduling=options.disable_scheduling, deployed=deployed,
-            ))
-        except BaseException:
-            setup.close()
-            raise
-        return setup
 
 
 def load_answers_path(path: str) -> Answers:
@@ -138,11 +139,13 @@ def load_answers_path(path: str) -> Answers:
                         "path.", Exit.INVALID) from None
 
 
-def _cloud_answers(answers_path: str | None, last_done: RunRecord | None
+def _cloud_answers(answers_path: str | None, last_done: RunRecord | None, state: StateDir
                    ) -> tuple[Answers, str | None]:
-    """The answers the cloud was installed with: the file given, else the journal's."""
+    """The answers the cloud was installed with: the file given, else the journal's (its proxy
+    credentials put back from the state dir's secrets)."""
     from pydantic import ValidationError
 
+    from installer.secrets import restore_proxy
     from manifests.answers import Answers
 
     if answers_path:
@@ -152,10 +155,11 @@ def _cloud_answers(answers_path: str | None, last_done: RunRecord | None
                         "hosts are not known; pass --answers FILE (the answers it was "
                         "installed with).", Exit.INVALID)
     try:
-        return Answers.model_validate_json(last_done.answers_snapshot), last_done.answers_path
+        snapshot = Answers.model_validate_json(last_done.answers_snapshot)
     except ValidationError:
         raise UserError(f"The answers recorded for run {last_done.id} cannot be read by this "
                         "version; pass --answers FILE.", Exit.INVALID) from None
+    return restore_proxy(snapshot, state.secrets()), last_done.answers_path
 
 
 @contextlib.asynccontextmanager
@@ -170,7 +174,7 @@ async def open_upgrade(
 
     if look_only:
         settings.check()
-        state = StateDir(settings.resolved_state_dir())
+        state = StateDir(settings.resolved_state_dir()).check()
     else:
         state = prepare_state(settings)
     with contextlib.ExitStack() as sync:
@@ -185,7 +189,7 @@ async def open_upgrade(
                 journal_release = release_from_journal(journal)
             finally:
                 journal.close()
-        answers, path = _cloud_answers(answers_path, last_done)
+        answers, path = _cloud_answers(answers_path, last_done, state)
         async with contextlib.AsyncExitStack() as stack:
             yield UpgradeJob(settings, state, answers, path, journal_release, last, stack,
                              run_findings=check_runs(last))
@@ -211,11 +215,7 @@ async def upgrade_events(
             plan = job.plan(target, options)
             if not plan.steps:
                 raise UserError(f"Nothing to upgrade: everything is on {target.release}'s "
-                                "channels already.", Exit.OK)
-            setup = job.start(target, options, plan)
-            try:
-                async with contextlib.aclosing(stream_events(setup)) as events:
-                    async for event in events:
-                        yield event
-            finally:
-                setup.close()
+                                "channels already.")
+            async with contextlib.aclosing(stream_run(job.start(target, options, plan))) as events:
+                async for event in events:
+                    yield event

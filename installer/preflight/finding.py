@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from installer.text import one_line
+
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 
@@ -40,13 +42,17 @@ def summarize(findings: Iterable[Finding]) -> tuple[int, int, int]:
 
 def format_finding(f: Finding, locate: Locate | None = None, filename: str | None = None) -> str:
     """`FILE:LINE:COL: error: message (hint: ...)` when the value's place in the file is known,
-    else `error: host node2: message (hint: ...)`."""
-    tail = f" (hint: {f.hint})" if f.hint else ""
+    else `error: host node2: message (hint: ...)`.
+
+    For a terminal: the host's name, the message and the hint may quote what a host reported,
+    so their control characters are shown escaped (the Finding itself stays faithful, for JSON)."""
+    tail = f" (hint: {one_line(f.hint)})" if f.hint else ""
     where = None
     if locate is not None and f.path is not None:
         where = locate(list(f.path))
     if where is not None:
         line, col = where
-        return f"{filename or '<answers>'}:{line}:{col}: {f.severity}: {f.message}{tail}"
-    host = f"host {f.host}: " if f.host else ""
-    return f"{f.severity}: {host}{f.message}{tail}"
+        return (f"{one_line(filename or '<answers>')}:{line}:{col}: {f.severity}: "
+                f"{one_line(f.message)}{tail}")
+    host = f"host {one_line(f.host)}: " if f.host else ""
+    return f"{f.severity}: {host}{one_line(f.message)}{tail}"

@@ -80,13 +80,13 @@ def architecture(answers: Answers, facts: Facts, release: Release) -> list[Findi
 
 
 def _bases(release: Release) -> list[str]:
-    """The Ubuntu releases the release's machine charms are built for: ubuntu@24.04 -> 24.04."""
-    charms = release.machine_charms.values()
-    return sorted({c.base.split("@", 1)[1] for c in charms if c.base and "@" in c.base})
+    """The Ubuntu every host must run: Sunbeam's prepare-node-script refuses any other."""
+    return [release.platform.ubuntu]
 
 
 def os_release(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
-    """Machine charms deploy only onto hosts of their base; Juju refuses any other."""
+    """Sunbeam runs only on its platform's Ubuntu (24.04, noble, for 2024.1 and 2025.1) and its
+    machine charms are built for it; prepare-node-script stops with an error on any other."""
     bases = _bases(release)
     if not bases:
         return []

@@ -1,8 +1,8 @@
 """RAM, CPUs and free disk per host against the release manifest's minimums.
 
-Sunbeam itself only warns when a host is below its published minimum (and carries on), so below
-the minimum is a warning here too. Below half of it the control plane cannot fit (MySQL and
-RabbitMQ are OOM-killed, images fill the disk), and that is an error.
+Sunbeam checks every node for 4 logical CPUs and MemTotal of 16,000,000 kB and only warns
+(snap-openstack core/checks.py SystemRequirementsCheck), so these are warnings, whatever the
+shortfall. Sunbeam checks no disk space; our free-disk figure is a warning that says it is ours.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from manifests.release import Release
 
 # MemTotal leaves out what firmware and kernel reserve: a 16 GiB machine reports ~15.6 GiB.
 # Without this slack every machine sized exactly at the minimum would be warned about.
-RAM_SLACK = 0.95
+RAM_SLACK = 1.0  # Sunbeam compares MemTotal itself, in kB (1 kB = 1024 bytes in /proc/meminfo)
 # Free disk is measured where the snaps keep their data (Juju, k8s images, OVN, Ceph state).
 DATA_PATH = "/var/snap"
 HARD_FLOOR = 0.5
@@ -29,17 +29,16 @@ def _what(answers: Answers, host: Host) -> str:
 
 
 def _severity(have: float, need: float) -> Severity | None:
-    if have >= need:
-        return None
-    return "error" if have < need * HARD_FLOOR else "warning"
+    return None if have >= need else "warning"
 
 
 def ram(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
     out = []
     for i, host, hf in hosts_with_facts(answers, facts):
-        need = release.minimum_for(host.roles, answers.single_node).ram_gib
+        need_kb = release.requirements.every_host.ram_kb
+        need = round(need_kb * 1024 / GIB, 1)
         have = hf.memory.total_bytes
-        sev = _severity(have, need * GIB * RAM_SLACK)
+        sev = _severity(have, need_kb * 1024 * RAM_SLACK)
         if sev is None:
             continue
         out.append(
@@ -61,7 +60,7 @@ def ram(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
 def cores(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
     out = []
     for i, host, hf in hosts_with_facts(answers, facts):
-        need = release.minimum_for(host.roles, answers.single_node).cores
+        need = release.requirements.every_host.cores
         # Logical CPUs, as Sunbeam counts them (os.cpu_count()).
         have = max(hf.cpu.threads, hf.cpu.cores)
         sev = _severity(have, need)
@@ -86,7 +85,7 @@ def cores(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
 def free_disk(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
     out = []
     for i, host, hf in hosts_with_facts(answers, facts):
-        need = release.minimum_for(host.roles, answers.single_node).disk_gib
+        need = release.requirements.free_disk_gib
         have = hf.free_bytes(DATA_PATH)
         if have is None:
             out.append(
@@ -110,7 +109,8 @@ def free_disk(answers: Answers, facts: Facts, release: Release) -> list[Finding]
                 code="disk-below-minimum",
                 host=host.name,
                 message=f"Host {host.name} has {gib(have)} free under {DATA_PATH}; "
-                f"{_what(answers, host)} needs at least {need} GiB free.",
+                f"we advise {need} GiB free for images, Juju and Ceph state (Sunbeam itself "
+                "checks no disk space).",
                 hint=f"Free or add space on the filesystem holding {DATA_PATH} on {host.name}.",
                 path=["hosts", i],
             )

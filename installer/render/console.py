@@ -7,6 +7,10 @@ one per step start / finish and per changed progress message, no escape codes.
 
 High event rates must not slow the run: the TTY display redraws at most 10 times a second and
 log lines only update an in-memory ring.
+
+Step titles, messages, errors, hints and log lines quote what hosts, snapd and Juju said: their
+control characters are shown escaped (installer/text.py) and, on the rich display, their `[`
+is not taken for markup.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from installer.events import (
     StepProgress,
     StepStarted,
 )
+from installer.text import neutralise, one_line
 
 if TYPE_CHECKING:
     from installer.runner import RunResult
@@ -39,6 +44,35 @@ def is_capable_tty(stream: IO[str]) -> bool:
     except (AttributeError, ValueError):
         return False
     return tty and os.environ.get("TERM", "") not in ("", "dumb")
+
+
+def terminal_width(stream: IO[str]) -> int | None:
+    """The columns of the terminal `stream` writes to; None for a pipe or a file (whose lines
+    stay whole, for grep)."""
+    try:
+        if not stream.isatty():
+            return None
+        return os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def wrap_line(line: str, width: int | None, *, indent: int = 2) -> list[str]:
+    """`line` cut at word boundaries into lines of at most `width` columns; each continuation
+    indented `indent` more than the line's own indent. Whole when `width` is None."""
+    import textwrap
+
+    if width is None or len(line) <= width:
+        return [line]
+    lead = len(line) - len(line.lstrip(" "))
+    return textwrap.wrap(line, max(20, width), subsequent_indent=" " * (lead + indent),
+                         break_on_hyphens=False) or [line]
+
+
+def fit_to_terminal(lines: list[str], stream: IO[str], width: int | None = None) -> list[str]:
+    """Each line wrapped to the terminal's width when `stream` is a terminal."""
+    width = width if width is not None else terminal_width(stream)
+    return [part for line in lines for part in wrap_line(line, width)]
 
 
 def _clock(t: float) -> str:
@@ -56,15 +90,20 @@ def _fmt_duration(seconds: float) -> str:
 class PlainRenderer:
     """Timestamped lines, no escape codes."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], *, width: int | None = None) -> None:
         self.stream = stream
+        # On a terminal (TERM=dumb, say) lines wrap at its width, continuations under the text;
+        # in a pipe or a file they stay whole.
+        self.width = width if width is not None else terminal_width(stream)
         self._last_progress: dict[str, str] = {}
         self._titles: dict[str, str] = {}
         self._total = 0
         self._finished = 0
 
     def _line(self, t: float, text: str) -> None:
-        self.stream.write(f"{_clock(t)} {text}\n")
+        parts = wrap_line(f"{_clock(t)} {neutralise(text)}", self.width, indent=len("00:00:00 ")
+                          + len("start "))
+        self.stream.write("".join(f"{part}\n" for part in parts))
         self.stream.flush()
 
     def __call__(self, event: Event) -> None:
@@ -157,13 +196,14 @@ class RichRenderer:
         table.add_column(style="dim", no_wrap=True)
         table.add_column(overflow="ellipsis", no_wrap=True)
         for sid, (host, message) in list(self.running.items())[:8]:
-            table.add_row(sid, host, message)
+            # Text cells: no markup is read from what hosts and backends said.
+            table.add_row(Text(one_line(sid)), Text(one_line(host)), Text(one_line(message)))
         if len(self.running) > 8:
             table.add_row(f"... and {len(self.running) - 8} more", "", "")
         parts: list[Any] = [self.progress.get_renderable(), table]
         if self.logs:
-            parts.append(Text("\n".join(self.logs), style="dim", overflow="ellipsis",
-                              no_wrap=True))
+            parts.append(Text("\n".join(one_line(line) for line in self.logs), style="dim",
+                              overflow="ellipsis", no_wrap=True))
         return Group(*parts)
 
     def _draw(self, force: bool = False) -> None:
@@ -173,6 +213,8 @@ class RichRenderer:
             self.live.update(self._render(), refresh=True)
 
     def __call__(self, event: Event) -> None:
+        from rich.markup import escape
+
         if isinstance(event, StepLog):
             self.logs.append(f"{event.step}: {event.line}")
         elif isinstance(event, StepProgress):
@@ -186,16 +228,17 @@ class RichRenderer:
             self.running.pop(event.step, None)
             self.progress.advance(self.task)
             if event.outcome == "done":
-                self.console.print(f"[green]✓[/] {event.step} [dim]"
+                self.console.print(f"[green]✓[/] {escape(one_line(event.step))} [dim]"
                                    f"({_fmt_duration(event.duration)})[/]")
             elif event.outcome == "skipped":
-                self.console.print(f"[dim]- {event.step} (already in place)[/]")
+                self.console.print(f"[dim]- {escape(one_line(event.step))} (already in place)[/]")
             else:
-                self.console.print(f"[red]✗ {event.step}[/]: {event.error}", markup=True)
+                self.console.print(f"[red]✗ {escape(one_line(event.step))}[/]: "
+                                   f"{escape(neutralise(event.error or ''))}", markup=True)
         elif isinstance(event, PlanStarted):
             self.progress.update(self.task, total=event.steps, completed=event.already_done)
             if event.log_path:
-                self.console.print(f"[dim]log: {event.log_path}[/]")
+                self.console.print(f"[dim]log: {escape(one_line(event.log_path))}[/]")
         elif isinstance(event, PlanFinished):
             self._draw(force=True)
             return
@@ -223,13 +266,13 @@ def report_lines(result: RunResult, *, log_path: str | None, resume_hint: str) -
     if result.outcome == "interrupted":
         lines.append(f"Interrupted with {result.pending} steps still to do.")
     for f in result.failures:
-        lines.append(f"Step {f.step} ({f.title}) failed: {f.error}")
+        lines.append(neutralise(f"Step {f.step} ({f.title}) failed: {f.error}"))
         if f.hint:
-            lines.append(f"  Hint: {f.hint}")
+            lines.append(f"  Hint: {neutralise(f.hint)}")
         if f.log_tail:
             lines.append("  Last log lines:")
-            lines.extend(f"    {line}" for line in f.log_tail[-10:])
+            lines.extend(f"    {one_line(line)}" for line in f.log_tail[-10:])
     if log_path:
-        lines.append(f"Log: {log_path}")
+        lines.append(f"Log: {one_line(log_path)}")
     lines.append(resume_hint)
     return lines

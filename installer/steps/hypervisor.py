@@ -1,33 +1,46 @@
-"""The hypervisor (openstack-hypervisor snap): host-local network settings."""
+"""The hypervisor: the external NIC through the openstack-hypervisor charm's action.
+
+Sunbeam sets the NIC per unit with `set-hypervisor-local-settings` and a bridge mapping
+(`br-physnet1:physnet1:eno2`); the charm writes it into its snap. Snap configuration set by hand
+would be overwritten by the charm's next configure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from installer.plan import Step, StepContext, StepFailed
+from installer.steps import unit_on
 
-EXTERNAL_NIC_KEY = "network.external-nic"
+ACTION = "set-hypervisor-local-settings"
+SNAP = "openstack-hypervisor"
+BRIDGE_MAPPING_KEY = "network.bridge-mapping"  # where the charm keeps it (charm.py:425-449)
 
 
 @dataclass(eq=False, kw_only=True)
 class ExternalNic(Step):
-    """Tell the hypervisor on this host which NIC carries the external (provider) network.
+    """Tell the hypervisor unit on this host which NIC carries the external network."""
 
-    A per-host value (NIC names differ between hosts), so it is snap configuration on the host
-    rather than charm configuration shared by every unit."""
-
-    nic: str
-    snap: str = "openstack-hypervisor"
+    model: str
+    bridge_mapping: str  # bridge:physnet:nic
+    app: str = "openstack-hypervisor"
 
     async def done(self, ctx: StepContext) -> bool:
-        config = await ctx.backends.snaps.get_config(self._h(), self.snap, [EXTERNAL_NIC_KEY])
-        return config.get(EXTERNAL_NIC_KEY) == self.nic
+        # The action reports nothing back; the charm writes the mapping into its snap, which
+        # is where to read it (a read only: the charm owns the value).
+        if self.host is None:
+            return False
+        config = await ctx.backends.snaps.get_config(self.host, SNAP, [BRIDGE_MAPPING_KEY])
+        return config.get(BRIDGE_MAPPING_KEY) == self.bridge_mapping
 
     async def run(self, ctx: StepContext) -> None:
-        ctx.log(f"snap set {self.snap} {EXTERNAL_NIC_KEY}={self.nic}")
-        await ctx.backends.snaps.set_config(self._h(), self.snap, {EXTERNAL_NIC_KEY: self.nic})
-
-    def _h(self) -> str:
-        if self.host is None:
-            raise StepFailed(f"step {self.id} names no host", hint="This is a bug in the plan.")
-        return self.host
+        status = await ctx.backends.juju.status(self.model)
+        unit = unit_on(status, self.app, self.host or "")
+        if unit is None:
+            raise StepFailed(
+                f"{self.app} has no unit on {self.host}, so its external NIC cannot be set",
+                hint=f"`juju status -m {self.model} {self.app}`; add the unit and resume.",
+            )
+        ctx.log(f"juju run {unit} {ACTION} bridge-mapping='{self.bridge_mapping}'")
+        await ctx.backends.juju.run_action(
+            self.model, unit, ACTION, {"bridge-mapping": self.bridge_mapping}
+        )

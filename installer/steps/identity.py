@@ -9,10 +9,13 @@ from installer.backends.base import CommandResult, LogFn
 from installer.plan import Step, StepContext, StepFailed, wait_timeout
 
 ADMIN_PASSWORD = "admin-password"  # the name of the secret in ctx.secret()
-# The client comes from the openstackclients snap (the planner installs it on the host that runs
-# it); the store grants that snap the `openstack` alias, so the command is `openstack` as in
-# Sunbeam's documentation, found in /snap/bin on the host's PATH.
-OPENSTACK_CLIENT_SNAP = "openstackclients"
+# The client is the one Sunbeam itself runs: the `openstack` command of its `openstack` snap
+# (app `openstack`, part sunbeam-and-openstackclients), on the release's track, so its client
+# libraries match the cloud's APIs. The planner installs the snap on the host that runs it; the
+# snap is not bootstrapped, only its client is used. (A library such as openstacksdk in the
+# installer's environment would need its own version pinning per release and a route to the
+# internal endpoints from wherever the installer runs; the first control host has both.)
+OPENSTACK_CLIENT_SNAP = "openstack"
 OPENSTACK = "openstack"
 # What a shell answers for a command it cannot find (the client's snap is not installed).
 COMMAND_NOT_FOUND = 127
@@ -99,8 +102,8 @@ class AdminPassword(Step):
 
     model: str
     auth_url: str
-    app: str = "keystone-k8s"
-    wait_for: tuple[str, ...] = ("keystone-k8s",)
+    app: str = "keystone"
+    wait_for: tuple[str, ...] = ("keystone",)
 
     def _host(self) -> str:
         if self.host is None:

@@ -12,17 +12,26 @@ from installer.steps import machine_of, unit_on
 
 @dataclass(eq=False, kw_only=True)
 class Bootstrap(Step):
-    """`juju bootstrap manual/[user@]HOST CONTROLLER` on the first control host."""
+    """`juju bootstrap CLOUD CONTROLLER [--model-default K=V ...]` on the first control host.
+
+    `model_defaults` apply to every model of the controller, its own included: Sunbeam's
+    BootstrapJujuStep passes the proxy this way (reference §5.1 plan4)."""
 
     cloud: str  # manual/ubuntu@10.20.0.11
     controller: str
+    model_defaults: Mapping[str, object] = field(default_factory=dict)
 
     async def done(self, ctx: StepContext) -> bool:
         return self.controller in await ctx.backends.juju.controllers()
 
     async def run(self, ctx: StepContext) -> None:
         ctx.progress(f"bootstrapping {self.controller} on {self.cloud}", None)
-        await ctx.backends.juju.bootstrap(self.cloud, self.controller, log=ctx.log)
+        if self.model_defaults:
+            await ctx.backends.juju.bootstrap(
+                self.cloud, self.controller, log=ctx.log, model_defaults=dict(self.model_defaults)
+            )
+        else:
+            await ctx.backends.juju.bootstrap(self.cloud, self.controller, log=ctx.log)
 
 
 @dataclass(eq=False, kw_only=True)
@@ -198,17 +207,25 @@ class AddK8sCloud(Step):
 
 @dataclass(eq=False, kw_only=True)
 class AddModel(Step):
-    """`juju add-model NAME CLOUD`."""
+    """`juju add-model NAME CLOUD [--config K=V ...]`.
+
+    `config` is the model's config: the proxy, as Sunbeam's AddJujuModelStep and the
+    openstack-plan's model give it (reference §5.1 plan2, §5.4)."""
 
     name: str
     cloud: str
+    config: Mapping[str, object] = field(default_factory=dict)
 
     async def done(self, ctx: StepContext) -> bool:
         return self.name in await ctx.backends.juju.models()
 
     async def run(self, ctx: StepContext) -> None:
-        ctx.log(f"juju add-model {self.name} {self.cloud}")
-        await ctx.backends.juju.add_model(self.name, self.cloud)
+        settings = "".join(f" --config {k}={v}" for k, v in self.config.items())
+        ctx.log(f"juju add-model {self.name} {self.cloud}{settings}")
+        if self.config:
+            await ctx.backends.juju.add_model(self.name, self.cloud, config=dict(self.config))
+        else:
+            await ctx.backends.juju.add_model(self.name, self.cloud)
 
 
 @dataclass(eq=False, kw_only=True)

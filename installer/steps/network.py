@@ -21,9 +21,12 @@ class ExternalNetwork(Step):
     pool_start: str
     pool_end: str
     vlan: int | None = None
+    # The answers' network.dns_servers: Sunbeam's external network nameservers (reference §5.2,
+    # `sunbeam configure`), the subnet's DNS servers.
+    dns_servers: tuple[str, ...] = ()
     network: str = "external-network"
     subnet: str = "external-subnet"
-    wait_for: tuple[str, ...] = ("keystone-k8s", "neutron-k8s")
+    wait_for: tuple[str, ...] = ("keystone", "neutron")
 
     def _host(self) -> str:
         if self.host is None:
@@ -84,6 +87,7 @@ class ExternalNetwork(Step):
             self.gateway,
             "--allocation-pool",
             f"start={self.pool_start},end={self.pool_end}",
+            *(arg for ns in self.dns_servers for arg in ("--dns-nameserver", ns)),
             "--no-dhcp",
         )
         if rc:

@@ -146,17 +146,18 @@ def matching_release(
         compared = 0
         ok = True
         for a in apps:
-            if a.charm not in rel.charms and a.charm not in rel.machine_charms:
+            if a.charm not in rel.all_charm_names():
                 continue
             compared += 1
             if a.channel != rel.charm(a.charm, answers).channel:
                 ok = False
                 break
+        rel_snaps = rel.all_snaps()
         for s in snaps if ok else ():
-            if s.name not in rel.snaps:
+            if s.name not in rel_snaps:
                 continue
             compared += 1
-            if s.channel != rel.snaps[s.name].channel:
+            if s.channel != rel_snaps[s.name].channel:
                 ok = False
                 break
         if ok and compared:
@@ -169,9 +170,9 @@ def _known_charms(releases: Mapping[str, Release]) -> tuple[set[str], set[str], 
     machine: set[str] = set()
     snaps: set[str] = set()
     for rel in releases.values():
-        control |= set(rel.charms)
-        machine |= set(rel.machine_charms)
-        snaps |= set(rel.snaps)
+        control |= rel.control_charm_names()
+        machine |= rel.machine_charm_names()
+        snaps |= set(rel.all_snaps())
     return control, machine, snaps
 
 

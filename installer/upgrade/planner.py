@@ -93,15 +93,18 @@ class UpgradeOptions:
 
 def control_plane_order(apps: list[DeployedApp], target: Release) -> list[DeployedApp]:
     """The control-plane applications the target knows, in upgrade order."""
-    manifest = {name: i for i, name in enumerate(target.charms)}
+    manifest: dict[str, int] = {}
+    for i, spec in enumerate(target.charms.values()):
+        manifest.setdefault(spec.charm, i)
 
     def key(a: DeployedApp) -> tuple[int, int, str]:
-        tier = target.charms[a.charm].tier
+        tier = target.charm(a.charm).tier
         rank = CONTROL_PLANE_TIERS.index(tier) if tier in CONTROL_PLANE_TIERS else len(
             CONTROL_PLANE_TIERS)
         return rank, manifest[a.charm], a.app
 
-    known = [a for a in apps if a.side == "control-plane" and a.charm in target.charms]
+    names = target.control_charm_names()
+    known = [a for a in apps if a.side == "control-plane" and a.charm in names]
     return sorted(known, key=key)
 
 
@@ -111,6 +114,8 @@ class _Builder:
         self.d, self.t, self.a, self.o = deployed, target, answers, options
         self.steps: list[Step] = []
         self.barrier: tuple[str, ...] = ()  # what the next phase needs
+        self.snaps_t = target.all_snaps()  # snap -> its target channel
+        self.machine_names = target.machine_charm_names()
 
     def add(self, step: Step) -> str:
         self.steps.append(step)
@@ -132,12 +137,12 @@ class _Builder:
 
     def changes(self, name: str, host: str) -> bool:
         """Whether the target moves snap `name` on `host` to another channel."""
-        have, spec = self.d.snap(host, name), self.t.snaps.get(name)
+        have, spec = self.d.snap(host, name), self.snaps_t.get(name)
         return have is not None and spec is not None and have.channel != spec.channel
 
     def snap(self, name: str, host: str, needs: tuple[str, ...]) -> str | None:
         have = self.d.snap(host, name)
-        spec = self.t.snaps.get(name)
+        spec = self.snaps_t.get(name)
         if have is None or spec is None or have.channel == spec.channel:
             return None
         return self.add(SnapRefresh(
@@ -148,7 +153,7 @@ class _Builder:
 
     def machine_charm(self, charm: str) -> None:
         for app in self.d.apps:
-            if app.side == "machine" and app.charm == charm and charm in self.t.machine_charms:
+            if app.side == "machine" and app.charm == charm and charm in self.machine_names:
                 sid = self.charm(app, self.barrier)
                 if sid is not None:
                     self.barrier = (sid,)
@@ -201,7 +206,7 @@ class _Builder:
         # 6. The rest: machine charms without a phase, snaps without a phase.
         for app in d.apps:
             if app.side == "machine" and app.charm not in PHASE_CHARM.values() \
-                    and app.charm in self.t.machine_charms:
+                    and app.charm in self.machine_names:
                 sid = self.charm(app, self.barrier)
                 if sid is not None:
                     self.barrier = (sid,)
@@ -218,7 +223,7 @@ class _Builder:
         control hosts' k8s snaps one at a time, every node Ready after each; then the k8s
         charm to the same minor, settled, before the next minor starts. Kubernetes supports
         upgrading one minor at a time only (its version-skew policy)."""
-        d, spec = self.d, self.t.snaps.get(K8S_SNAP)
+        d, spec = self.d, self.snaps_t.get(K8S_SNAP)
         nodes = len(d.k8s_nodes) or len(d.hosts_with_snap(K8S_SNAP))
         # hop -> (host -> snap channel); a hop is the minor it reaches, or None for a channel
         # that names no minor (such a host goes straight to the target, as other snaps do).
@@ -230,7 +235,7 @@ class _Builder:
             for minor, channel in k8s_channel_path(have.channel, spec.channel):
                 hops.setdefault(minor, {})[h] = channel
         app = next((a for a in d.apps if a.side == "machine" and a.charm == PHASE_CHARM[K8S_SNAP]
-                    and a.charm in self.t.machine_charms), None)
+                    and a.charm in self.machine_names), None)
         want = self.t.charm(app.charm, self.a) if app is not None else None
         charm_hops = (dict(k8s_channel_path(app.channel or "", want.channel))
                       if app is not None and want is not None else {})
@@ -271,8 +276,8 @@ class _Builder:
     def hypervisors(self) -> None:
         hosts = [h for h in self.d.hosts_with_snap(HYPERVISOR_SNAP)
                  if (s := self.d.snap(h, HYPERVISOR_SNAP)) is not None
-                 and HYPERVISOR_SNAP in self.t.snaps
-                 and s.channel != self.t.snaps[HYPERVISOR_SNAP].channel]
+                 and HYPERVISOR_SNAP in self.snaps_t
+                 and s.channel != self.snaps_t[HYPERVISOR_SNAP].channel]
         size = self.o.batch_size(len(hosts))
         runner = self._openstack_host()
         client: tuple[str, ...] = ()

@@ -161,10 +161,10 @@ def _disk(deployed: Deployed, facts: Mapping[str, HostFacts]) -> list[Finding]:
 
 def _coverage(deployed: Deployed, target: Release) -> list[Finding]:
     out: list[Finding] = []
-    charms = {a.charm for a in deployed.apps}
+    apps = {a.app for a in deployed.apps}
     for a in deployed.apps:
         table = target.charms if a.side == "control-plane" else target.machine_charms
-        if a.charm not in table:
+        if a.app not in table:
             out.append(Finding(
                 severity="warning", code="charm-not-in-target",
                 message=f"Application {a.app} ({a.channel}) is not part of {target.release}; "
@@ -173,12 +173,13 @@ def _coverage(deployed: Deployed, target: Release) -> list[Finding]:
             ))
     if any(a.side == "control-plane" for a in deployed.apps):
         for name in target.core:
-            if name not in charms:
+            if name not in apps and not target.charms[name].storage_only:
                 out.append(Finding(
                     severity="warning", code="charm-new-in-target",
                     message=f"{name} is part of {target.release} but not deployed; the upgrade "
                     "does not add it.",
-                    hint=f"Deploy it after the upgrade (`juju deploy {name} --channel "
+                    hint=f"Deploy it after the upgrade (`juju deploy "
+                    f"{target.charms[name].charm} {name} --channel "
                     f"{target.charms[name].channel}`).",
                 ))
     return out

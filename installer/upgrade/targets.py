@@ -78,25 +78,19 @@ def check_target(
     if rel.upgrade_from and current not in rel.upgrade_from:
         return no(f"The {target} manifest allows upgrades only from "
                   f"{', '.join(rel.upgrade_from)}, not from {current}; upgrade in steps.")
+    if current in rel.upgrade_from:
+        # Sunbeam shipped no release between them (no 2024.2): the manifest names the path.
+        return TargetVerdict(current, target, True,
+                             f"the {target} manifest lists {current} as its predecessor.")
     if next_version(current) == target:
         return TargetVerdict(current, target, True, f"{target} is the release after {current}.")
     src = releases.get(current)
     skipped = next_version(current)
-    if src is not None and src.slurp and rel.slurp and skipped is not None \
-            and next_version(skipped) == target:
-        return TargetVerdict(
-            current, target, True,
-            f"{current} and {target} are SLURP releases: a skip-level upgrade over {skipped}.",
-            skip_level=True,
-        )
     if src is None:
         return no(f"The cloud runs {current}, which this installer does not ship, so a "
                   f"skip-level upgrade to {target} cannot be checked; upgrade one release "
                   "at a time.")
-    if not (src.slurp and rel.slurp):
-        which = current if not src.slurp else target
-        return no(f"{current} to {target} skips releases, which only SLURP releases allow, "
-                  f"and {which} is not one; upgrade one release at a time.")
+    del skipped
     return no(f"{current} to {target} skips more than one release; OpenStack supports a "
               "skip of one SLURP cycle at most: upgrade in steps.")
 
@@ -144,24 +138,25 @@ def diff(deployed: Deployed, target: Release, answers: Answers | None = None) ->
     for a in [*control, *machine]:
         table = target.charms if a.side == "control-plane" else target.machine_charms
         cur_rev = str(a.revision) if a.revision is not None else None
-        if a.charm not in table:
+        if a.app not in table:  # applications keep their names across releases
             rows.append(Change("charm", a.app, a.model, a.channel, cur_rev, None, None,
                                "not-in-target"))
             continue
-        want = target.charm(a.charm, answers)
+        want = target.app(a.app, answers)
         want_rev = str(want.revision) if want.revision is not None else None
         same = a.channel == want.channel and (want_rev is None or want_rev == cur_rev)
         rows.append(Change("charm", a.app, a.model, a.channel, cur_rev, want.channel, want_rev,
                            "unchanged" if same else "refresh"))
-    deployed_charms = {a.charm for a in control}
+    deployed_apps = {a.app for a in control}
     if control:
-        # Core charms of the target the cloud does not have (a charm the release replaced).
+        # Core applications of the target the cloud does not have.
         for name in target.core:
-            if name not in deployed_charms:
+            if name not in deployed_apps and not target.charms[name].storage_only:
                 rows.append(Change("charm", name, deployed.openstack_model or "-", None, None,
                                    target.charms[name].channel, None, "new-in-target"))
+    target_snaps = target.all_snaps()
     for s in deployed.snaps:
-        snap = target.snaps.get(s.name)
+        snap = target_snaps.get(s.name)
         if snap is None:
             rows.append(Change("snap", s.name, s.host, s.channel, s.revision, None, None,
                                "not-in-target"))

@@ -19,6 +19,12 @@ Behaviour knobs in the state:
   action_fail: {"add-osd": "message"}      the action fails with that message
   hostnames: {"10.20.0.11": "node1"}       the hostname status reports per machine address
   kubeconfig: "..."                        what the k8s charm's get-kubeconfig action returns
+  snapd: {"10.20.0.11": "/path/snapd.sock"} each machine's snapd (by address): the charms that
+                       install a snap install it there (a failed install is the unit's failed
+                       install hook), and the hypervisor's settings action writes its snap config
+                       there; a machine without one gets no snaps (not modelled)
+  lxd_snapd: "/path/snapd.sock"            the snapd of the host `juju` runs on: `bootstrap
+                       localhost` needs the lxd snap installed there (unset: not checked)
 
 Charm actions with behaviour (CHARM_ACTIONS): microceph add-osd / list-disks (OSDs kept in
 state["osds"] with the unit's hostname as location), k8s get-kubeconfig, keystone-k8s
@@ -28,7 +34,19 @@ shows active in `status`: the state keeps a random seed it is derived from
 keystone accepts (state["keystone_admin_sha256"], which the fake `openstack user set` changes),
 never the password itself. Other actions answer `action_results`. `juju run APP/leader` runs
 on the leader (lowest unit).
-`bootstrap manual/[user@]HOST` makes HOST machine 0 of the controller model, as Juju does.
+`bootstrap manual/[user@]HOST` makes HOST machine 0 of the controller model, as Juju does;
+`bootstrap localhost NAME` starts the controller in an LXD container of this host.
+
+The charms behave as the real ones do (CHARMS, from ../shared/reference/sunbeam-charms.md; a
+test cross-checks it): a unit of a charm listed there, once its hooks have run, stays blocked
+(ops-sunbeam: "(<endpoint>) integration missing") or waiting (mysql-router; cinder-volume's
+"(workload) Waiting for backends"; the hypervisor's "(workload) Data missing: certificates")
+until its mandatory relations exist, in its model or through an offer of it consumed elsewhere.
+An integration naming an endpoint a listed charm does not have is refused as Juju refuses it.
+Subordinates are deployed without units (Juju refuses --num-units/--to for them) and get one
+unit beside each unit of their principal once related on their container-scoped endpoint;
+`status` lists them under the principal's units, as Juju does. Machine charms that install a
+snap install it through the machine's snapd (state["snapd"]) when their unit is created.
 
 Supported commands (as the installer calls them): version, controllers, bootstrap, clouds,
 add-k8s, models, add-model, add-machine, status, deploy, add-unit, refresh, config, integrate,
@@ -38,11 +56,14 @@ offer, consume, run, show-unit.
 from __future__ import annotations
 
 import fcntl
+import http.client
 import json
 import os
+import socket
 import stat
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +74,12 @@ VERSION = "3.6.4"
 OPTIONS: dict[str, dict[str, bool]] = {
     "version": {"--format": True, "--all": False},
     "controllers": {"--format": True},
-    "bootstrap": {"--no-switch": False, "--config": True, "--bootstrap-base": True},
+    "bootstrap": {
+        "--no-switch": False,
+        "--config": True,
+        "--model-default": True,
+        "--bootstrap-base": True,
+    },
     "clouds": {"--format": True, "--controller": True, "-c": True, "--client": False},
     "add-k8s": {
         "--controller": True,
@@ -93,7 +119,129 @@ OPTIONS: dict[str, dict[str, bool]] = {
     "run": {"--model": True, "-m": True, "--format": True, "--wait": True, "--params": True},
     "show-unit": {"--model": True, "-m": True, "--format": True},
 }
-REPEATABLE = {"--config"}
+REPEATABLE = {"--config", "--model-default"}
+
+
+@dataclass(frozen=True)
+class Charm:
+    """What the fake knows of a charm (../shared/reference/sunbeam-charms.md, per charm)."""
+
+    mandatory: tuple[str, ...] = ()  # in the order the charm reports them
+    # "sunbeam": blocked "(<ep>) integration missing"; "router": mysql-router's unit waits with
+    # no message and its application is blocked "Missing relation: <ep>"
+    style: str = "sunbeam"
+    # (endpoint, status, message) once the mandatory ones are there but this one is not
+    extra: tuple[tuple[str, str, str], ...] = ()
+    endpoints: tuple[str, ...] = ()  # more endpoints it has (all of them: mandatory + extra +)
+    container: str | None = None  # a subordinate's container-scoped endpoint to its principal
+    snap: str | None = None  # the snap it installs on its machine (channel: snap-channel config)
+    snap_channel: str = "latest/stable"  # without snap-channel config; "{track}": the charm's
+    snap_classic: bool = False
+
+
+_API = ("database", "ingress-internal", "ingress-public", "identity-service", "amqp",
+        "receive-ca-cert", "logging", "tracing")  # every ops-sunbeam API charm's requires
+
+CHARMS: dict[str, Charm] = {
+    "keystone-k8s": Charm(("database", "ingress-internal"), endpoints=(
+        *_API, "domain-config", "trusted-dashboard", "identity-credentials", "identity-ops",
+        "send-ca-cert", "identity-endpoints")),
+    # glance's ceph is satisfied by its local storage; Sunbeam relates it with storage hosts.
+    "glance-k8s": Charm(("database", "ingress-internal", "identity-service"), endpoints=(
+        *_API, "ceph", "ceph-rgw-ready", "cors-origin", "image-service")),
+    "nova-k8s": Charm(("ingress-internal", "traefik-route-internal", "database", "api-database",
+                       "cell-database", "amqp", "identity-service", "placement"), endpoints=(
+        *_API, "traefik-route-public", "cloud-compute", "nova-service")),
+    "placement-k8s": Charm(("database", "identity-service", "ingress-internal"),
+                           endpoints=(*_API, "placement")),
+    "neutron-k8s": Charm(("ingress-internal", "database", "amqp", "identity-service",
+                          "ovsdb-cms"), endpoints=(*_API, "certificates", "external-dns",
+                                                   "neutron-api")),
+    "horizon-k8s": Charm(("database", "ingress-internal", "identity-credentials"), endpoints=(
+        *_API, "identity-endpoints", "horizon", "trusted-dashboard", "cors-origin")),
+    "cinder-k8s": Charm(("database", "ingress-internal", "identity-service", "amqp",
+                         "storage-backend"), endpoints=(*_API, "image-service")),
+    "ovn-central-k8s": Charm(("certificates",), endpoints=("ovsdb", "ovsdb-cms",
+                                                           "ovsdb-server")),
+    "ovn-relay-k8s": Charm(("ovsdb-cms", "certificates"), endpoints=("ovsdb-cms-relay",)),
+    "mysql-router-k8s": Charm(("backend-database",), style="router", endpoints=("database",)),
+    "openstack-hypervisor": Charm(
+        ("amqp", "identity-credentials", "ovsdb-cms", "nova-service"),
+        # optional in metadata, but configure_unit needs its data (charm.py:1077)
+        extra=(("certificates", "waiting", "(workload) Data missing: certificates"),),
+        endpoints=("ceilometer-service", "ceph-access", "receive-ca-cert", "masakari-service",
+                   "barbican-service", "cos-agent"),
+        snap="openstack-hypervisor"),
+    "cinder-volume": Charm(
+        ("amqp", "database", "identity-credentials", "storage-backend"),
+        extra=(("cinder-volume", "waiting", "(workload) Waiting for backends"),),
+        endpoints=("receive-ca-cert",), snap="cinder-volume"),
+    "cinder-volume-ceph": Charm(("ceph", "cinder-volume"), endpoints=("ceph-access",),
+                                container="cinder-volume"),
+    "epa-orchestrator": Charm(("sunbeam-machine",), container="sunbeam-machine",
+                              snap="epa-orchestrator"),
+    "sunbeam-machine": Charm(endpoints=("sunbeam-machine",)),
+    "microceph": Charm(endpoints=("ceph", "ceph-nfs", "ceph-rgw-ready", "traefik-route-rgw",
+                                  "identity-service", "receive-ca-cert"),
+                       snap="microceph", snap_channel="squid/stable"),
+    # Sunbeam sets no snap channel on the k8s charm and the reference could not determine the
+    # one the charm installs (sunbeam-deployment.md, k8s snap): the charm's track, classic.
+    "k8s": Charm(snap="k8s", snap_channel="{track}-classic/stable", snap_classic=True),
+}
+
+
+def charm_snap(app: dict[str, Any]) -> tuple[str, str, bool] | None:
+    """(snap, channel, classic) the machine charm of `app` (as kept in the state: charm,
+    channel, config) installs on each of its machines, or None."""
+    c = CHARMS.get(app["charm"])
+    if c is None or c.snap is None:
+        return None
+    track = str(app["channel"]).split("/")[0]
+    channel = str(app["config"].get("snap-channel") or c.snap_channel.format(track=track))
+    return c.snap, channel, c.snap_classic
+
+
+def known_endpoints(spec: Charm) -> set[str]:
+    return {*spec.mandatory, *(e for e, _, _ in spec.extra), *spec.endpoints,
+            *([spec.container] if spec.container else [])}
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost", timeout=10)
+        self.path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(10)
+        sock.connect(self.path)
+        self.sock = sock
+
+
+def snapd_call(sock: str, method: str, path: str, body: Any = None) -> Any:
+    """One snapd REST call on a machine's socket; an async change is polled until ready.
+    JujuError with snapd's message when it fails (a charm hook that ran `snap` failed)."""
+    conn = _UnixConnection(sock)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data else {}
+        conn.request(method, path, body=data, headers=headers)
+        reply = json.loads(conn.getresponse().read() or b"{}")
+        if reply.get("type") == "error":
+            raise JujuError(str(reply.get("result", {}).get("message", "snapd error")))
+        if reply.get("type") != "async":
+            return reply.get("result")
+        for _ in range(200):
+            conn.request("GET", f"/v2/changes/{reply['change']}")
+            change = json.loads(conn.getresponse().read())["result"]
+            if change.get("ready"):
+                if change.get("err"):
+                    raise JujuError(str(change["err"]))
+                return change
+            time.sleep(0.005)
+        raise JujuError(f"snapd change {reply['change']} did not finish")
+    finally:
+        conn.close()
 
 
 class JujuError(Exception):
@@ -174,11 +322,62 @@ class Fake:
             raise JujuError(f'ERROR application "{name}" not found (not found)')
         return m["applications"][name]
 
-    def new_unit(self, m: dict[str, Any], app: str, machine: str | None) -> None:
+    def new_unit(
+        self, m: dict[str, Any], app: str, machine: str | None, principal: str | None = None
+    ) -> None:
         a = m["applications"][app]
         n = a["next-unit"]
         a["next-unit"] = n + 1
-        a["units"][f"{app}/{n}"] = {"born": self.s["status_calls"], "machine": machine}
+        unit: dict[str, Any] = {"born": self.s["status_calls"], "machine": machine}
+        if principal is not None:
+            unit["principal"] = principal
+        a["units"][f"{app}/{n}"] = unit
+        self.install_snap(m, a, unit)
+        if principal is None:
+            for sub in self.subordinates_of(m, app):
+                self.follow(m, sub)
+
+    def install_snap(self, m: dict[str, Any], a: dict[str, Any], unit: dict[str, Any]) -> None:
+        """The charm's install hook installs its snap on the unit's machine (through that
+        machine's snapd); when snapd refuses, the hook fails and the unit is in error."""
+        snap = charm_snap(a)
+        address = m["machines"].get(unit["machine"] or "", {}).get("address")
+        sock = self.s.get("snapd", {}).get(address)
+        if snap is None or sock is None:
+            return
+        name, channel, classic = snap
+        try:
+            try:
+                snapd_call(sock, "GET", f"/v2/snaps/{name}")
+                return  # already there (another unit on this machine installed it)
+            except JujuError:
+                pass
+            body = {"action": "install", "channel": channel, "classic": classic}
+            snapd_call(sock, "POST", f"/v2/snaps/{name}", body)
+        except (JujuError, OSError) as e:
+            unit["error"] = 'hook failed: "install"'
+            unit["error-detail"] = f"snap install {name} --channel {channel}: {e}"
+
+    def subordinates_of(self, m: dict[str, Any], principal: str) -> list[str]:
+        """The subordinate applications related to `principal` on their container endpoint."""
+        subs = []
+        for (a1, e1), (a2, e2) in m["relations"]:
+            for (mine, _), (other, ep) in (((a1, e1), (a2, e2)), ((a2, e2), (a1, e1))):
+                spec = CHARMS.get(m["applications"].get(other, {}).get("charm", ""))
+                if mine == principal and spec is not None and spec.container == ep:
+                    subs.append(other)
+        return subs
+
+    def principals_of(self, m: dict[str, Any], sub: str) -> list[str]:
+        return [p for p in m["applications"] if sub in self.subordinates_of(m, p)]
+
+    def follow(self, m: dict[str, Any], sub: str) -> None:
+        """A subordinate gets one unit beside each unit of each of its principals."""
+        have = {u.get("principal") for u in m["applications"][sub]["units"].values()}
+        for principal in self.principals_of(m, sub):
+            for pname, pu in sorted(m["applications"][principal]["units"].items()):
+                if pname not in have:
+                    self.new_unit(m, sub, pu["machine"], principal=pname)
 
     # -- commands --------------------------------------------------------------------------
 
@@ -227,12 +426,22 @@ class Fake:
         if len(pos) != 2:
             raise JujuError("ERROR bootstrap needs a cloud and a controller name (fake)", 2)
         cloud, name = pos
-        # `manual/[user@]host` bootstraps the manual cloud onto that host (it becomes machine 0).
+        # `manual/[user@]host` bootstraps the manual cloud onto that host (it becomes machine 0);
+        # `localhost` starts the controller in an LXD container on the host juju runs on.
         kind, _, target = cloud.partition("/")
         if kind not in self.s["clouds"]:
             raise JujuError(f'ERROR unknown cloud "{cloud}"')
         if name in self.s["controllers"]:
             raise JujuError(f'ERROR controller "{name}" already exists')
+        lxd = self.s.get("lxd_snapd")
+        if self.s["clouds"][kind]["type"] == "lxd" and lxd is not None:
+            try:
+                snapd_call(lxd, "GET", "/v2/snaps/lxd")
+            except (JujuError, OSError) as e:
+                raise JujuError(
+                    "ERROR cannot bootstrap on localhost: LXD is not available (the lxd snap "
+                    f"is not installed: {e})"
+                ) from e
         for line in (
             f'Creating Juju controller "{name}" on {cloud}',
             "Looking for packaged Juju agent version 3.6.4 for amd64",
@@ -243,13 +452,18 @@ class Fake:
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
             time.sleep(0.02)
-        self.s["controllers"][name] = {"cloud": cloud}
+        defaults = dict(kv.split("=", 1) for kv in opts.get("--model-default", []))
+        self.s["controllers"][name] = {"cloud": cloud, "model-defaults": defaults}
         if not opts.get("--no-switch"):
             self.s["current-controller"] = name
         model = _empty_model("controller", name, kind, "iaas")
         if target:
             model["machines"]["0"] = {"address": target.split("@")[-1]}
             model["next-machine"] = 1
+        elif self.s["clouds"][kind]["type"] == "lxd":  # a container on LXD's bridge
+            model["machines"]["0"] = {"address": "10.158.113.2", "container": True}
+            model["next-machine"] = 1
+        model["config"] = dict(defaults)
         self.s["models"][f"{name}:controller"] = model
 
     def do_clouds(self, opts: dict[str, Any], pos: list[str]) -> None:
@@ -320,6 +534,10 @@ class Fake:
             )
         kind = "caas" if self.s["clouds"][cloud.split("/")[0]]["type"] == "k8s" else "iaas"
         self.s["models"][key] = _empty_model(name, ctrl, cloud, kind)
+        self.s["models"][key]["config"] = {
+            **self.s["controllers"][ctrl].get("model-defaults", {}),
+            **dict(kv.split("=", 1) for kv in opts.get("--config", [])),
+        }
         sys.stderr.write(f"Added '{name}' model on {cloud} with credential 'admin'\n")
 
     def do_add_machine(self, opts: dict[str, Any], pos: list[str]) -> None:
@@ -358,6 +576,13 @@ class Fake:
             config[k] = v
         n = int(opts.get("--num-units") or opts.get("-n") or 1)
         to = opts["--to"].split(",") if "--to" in opts else []
+        spec = CHARMS.get(charm)
+        if spec is not None and spec.container is not None:  # a subordinate
+            if {"--num-units", "-n", "--to"} & set(opts):
+                raise JujuError(
+                    "ERROR cannot use --num-units or --to with subordinate application"
+                )
+            n = 0
         for t in to:
             if m["type"] == "iaas" and t not in m["machines"]:
                 raise JujuError(f"ERROR cannot deploy to machine {t}: machine {t} not found")
@@ -384,6 +609,10 @@ class Fake:
             raise JujuError("ERROR no application specified", 2)
         self.app(m, pos[0])
         to = opts.get("--to")
+        spec = CHARMS.get(self.app(m, pos[0])["charm"])
+        if spec is not None and spec.container is not None:
+            raise JujuError(f'ERROR cannot add unit to application "{pos[0]}": '
+                            "application is subordinate")
         if to is not None and m["type"] == "iaas" and to not in m["machines"]:
             raise JujuError(f"ERROR cannot add unit to machine {to}: machine {to} not found")
         self.new_unit(m, pos[0], to)
@@ -429,6 +658,11 @@ class Fake:
             app, _, ep = p.partition(":")
             if app not in m["applications"] and app not in m["saas"]:
                 raise JujuError(f'ERROR application "{app}" not found')
+            spec = CHARMS.get(m["applications"].get(app, {}).get("charm", ""))
+            if spec is not None and ep and ep not in known_endpoints(spec):
+                raise JujuError(f'ERROR application "{app}" has no "{ep}" relation')
+            if app in m["saas"] and ep and ep != m["saas"][app]["endpoint"]:
+                raise JujuError(f'ERROR application "{app}" has no "{ep}" relation')
             ends.append([app, ep or "default"])
         pair = sorted(ends)
         if pair in m["relations"]:
@@ -437,6 +671,10 @@ class Fake:
                 f"{pos[1]} already exists"
             )
         m["relations"].append(pair)
+        for app, _ in pair:
+            if app in m["applications"]:
+                for sub in self.subordinates_of(m, app):
+                    self.follow(m, sub)
 
     def do_offer(self, opts: dict[str, Any], pos: list[str]) -> None:
         if not pos:
@@ -604,7 +842,40 @@ def _keystone_get_admin_password(
     return {"password": password}
 
 
+# set-hypervisor-local-settings: each parameter and the snap key the charm writes it to
+# (sunbeam-charms.md §3.4: charm.py:425-449); the action sets no results.
+HYPERVISOR_LOCAL_SETTINGS = {
+    "spice-proxy-address": "compute.spice-proxy-address",
+    "pci-excluded-devices": "compute.pci-excluded-devices",
+    "external-nic": "network.external-nic",
+    "ip-address": "network.ip-address",
+    "ovs-dpdk-ports": "network.ovs-dpdk-ports",
+    "bridge-mapping": "network.bridge-mapping",
+}
+
+
+def _hypervisor_local_settings(
+    f: Fake, m: dict[str, Any], unit: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    unknown = sorted(set(params) - set(HYPERVISOR_LOCAL_SETTINGS))
+    if unknown:
+        raise JujuError(f"additional property {unknown[0]!r} is not allowed")
+    app = unit.split("/")[0]
+    machine = m["applications"][app]["units"][unit]["machine"]
+    address = m["machines"].get(machine or "", {}).get("address")
+    values = {HYPERVISOR_LOCAL_SETTINGS[k]: v for k, v in params.items()}
+    f.s.setdefault("hypervisor_settings", {}).setdefault(unit, {}).update(values)
+    sock = f.s.get("snapd", {}).get(address)
+    if sock is not None and values:  # the charm's set_snap_data
+        try:
+            snapd_call(sock, "PUT", "/v2/snaps/openstack-hypervisor/conf", values)
+        except OSError as e:
+            raise JujuError(f"cannot reach snapd: {e}") from e
+    return {}
+
+
 CHARM_ACTIONS: dict[tuple[str, str], Any] = {
+    ("openstack-hypervisor", "set-hypervisor-local-settings"): _hypervisor_local_settings,
     ("microceph", "add-osd"): _microceph_add_osd,
     ("microceph", "list-disks"): _microceph_list_disks,
     ("k8s", "get-kubeconfig"): _k8s_get_kubeconfig,
@@ -660,14 +931,19 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         for mid, mm in m["machines"].items()
     }
     apps: dict[str, Any] = {}
+    unit_json: dict[str, dict[str, Any]] = {}  # unit -> its status (subordinates included)
+    app_status: dict[str, dict[str, Any]] = {}
     for name, a in m["applications"].items():
-        units = {}
+        wiring = _wiring(s, m, name, a["charm"])
+        statuses = []
         for uname, u in a["units"].items():
             age = calls - u["born"]
-            if uname in error_units:
-                wl, ag, msg = "error", "idle", 'hook failed: "install"'
+            if uname in error_units or u.get("error"):
+                wl, ag, msg = "error", "idle", u.get("error") or 'hook failed: "install"'
             elif uname in blocked_units:
                 wl, ag, msg = "blocked", "idle", str(blocked_units[uname])
+            elif age >= s["settle_after"] and wiring is not None:
+                wl, ag, msg = wiring[0], "idle", wiring[1]
             elif age >= s["settle_after"]:
                 wl, ag, msg = "active", "idle", ""
                 if a["charm"] == "keystone-k8s":
@@ -676,6 +952,7 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
                 wl, ag, msg = "maintenance", "executing", "installing charm software"
             else:
                 wl, ag, msg = "waiting", "allocating", "waiting for machine"
+            statuses.append(wl)
             ud: dict[str, Any] = {
                 "workload-status": _status_info(wl, msg),
                 "juju-status": _status_info(ag) | {"version": VERSION},
@@ -683,11 +960,22 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
                 "address": "10.1.0.10",
             }
             if u.get("machine"):
-                ud["machine"] = u["machine"]
+                if "principal" not in u:
+                    ud["machine"] = u["machine"]
                 ud["public-address"] = m["machines"].get(u["machine"], {}).get("address", "")
             else:
                 ud["provider-id"] = uname.replace("/", "-")
-            units[uname] = ud
+            unit_json[uname] = ud
+        if statuses and all(x == "active" for x in statuses):
+            app_status[name] = _status_info("active")
+        elif wiring is not None and len(wiring) > 2 and statuses:  # mysql-router
+            app_status[name] = _status_info("blocked", wiring[2])
+        elif "blocked" in statuses or "error" in statuses:
+            current = "error" if "error" in statuses else "blocked"
+            app_status[name] = _status_info(current)
+        else:
+            app_status[name] = _status_info("waiting")
+    for name, a in m["applications"].items():
         relations: dict[str, list[dict[str, str]]] = {}
         for (a1, e1), (a2, e2) in m["relations"]:
             for (x, ex), (y, _ey) in (((a1, e1), (a2, e2)), ((a2, e2), (a1, e1))):
@@ -699,11 +987,10 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
                             "scope": "global",
                         }
                     )
-        app_state = (
-            "active"
-            if units and all(u["workload-status"]["current"] == "active" for u in units.values())
-            else "waiting"
-        )
+        principals = sorted({u["principal"].split("/")[0] for u in a["units"].values()
+                             if "principal" in u})
+        spec = CHARMS.get(a["charm"])
+        subordinate = spec is not None and spec.container is not None
         ad: dict[str, Any] = {
             "charm": a["charm"],
             "charm-origin": "charmhub",
@@ -712,16 +999,25 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
             "charm-channel": a["channel"],
             "exposed": False,
             "base": {"name": "ubuntu", "channel": (a.get("base") or "ubuntu@24.04").split("@")[-1]},
-            "application-status": _status_info(app_state),
+            "application-status": app_status[name],
             "relations": relations,
-            "units": units,
             "endpoint-bindings": {"": "alpha"},
         }
+        if subordinate:  # Juju lists a subordinate's units under its principals' units
+            ad["subordinate-to"] = principals
+        else:
+            ad["units"] = {un: unit_json[un] for un in a["units"]}
         if m["type"] == "caas":
-            ad["scale"] = len(units)
+            ad["scale"] = len(a["units"])
             ad["provider-id"] = f"pid-{name}"
             ad["address"] = "10.152.183.20"
         apps[name] = ad
+    for a in m["applications"].values():
+        for uname, u in a["units"].items():
+            if "principal" in u:
+                principal = u["principal"]
+                owner = apps[principal.split("/")[0]]["units"][principal]
+                owner.setdefault("subordinates", {})[uname] = unit_json[uname]
     result: dict[str, Any] = {
         "model": {
             "name": m["name"],
@@ -764,6 +1060,42 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
             }
         result["application-endpoints"] = saas
     return result
+
+
+def _related(s: dict[str, Any], m: dict[str, Any], app: str, ep: str) -> bool:
+    """Whether `app:ep` of model `m` takes part in a relation: in `m`, or through an offer of
+    it that another model consumed (under an alias) and related."""
+    if any([app, ep] in pair for pair in m["relations"]):
+        return True
+    for offer, o in m["offers"].items():
+        if (o["application"], o["endpoint"]) != (app, ep):
+            continue
+        for other in s["models"].values():
+            for alias, sa in other["saas"].items():
+                if sa["url"].rsplit(":", 1)[-1].split("/")[-1] == f"{m['name']}.{offer}" and any(
+                    [alias, ep] in pair for pair in other["relations"]
+                ):
+                    return True
+    return False
+
+
+def _wiring(
+    s: dict[str, Any], m: dict[str, Any], app: str, charm: str
+) -> tuple[str, str] | tuple[str, str, str] | None:
+    """(workload, message[, application message]) of a unit whose hooks have run while its
+    charm misses a relation it needs, as the charm reports it; None when it has them all."""
+    spec = CHARMS.get(charm)
+    if spec is None:
+        return None
+    for ep in spec.mandatory:
+        if not _related(s, m, app, ep):
+            if spec.style == "router":  # the unit waits; the application says why
+                return "waiting", "", f"Missing relation: {ep}"
+            return "blocked", f"({ep}) integration missing"
+    for ep, status, message in spec.extra:
+        if not _related(s, m, app, ep):
+            return status, message
+    return None
 
 
 def _hang_seconds(state: dict[str, Any], argv: list[str]) -> float:

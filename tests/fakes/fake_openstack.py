@@ -1,10 +1,11 @@
 """A fake `openstack` client (python-openstackclient) for the commands the installer's steps run.
 
 Installed by `install_fake_openstack(bin_dir, juju_state_file)` as `bin_dir/openstack` (the
-fake snapd calls it when the openstackclients snap is installed on its host). It shares
+fake snapd calls it when the `openstack` snap is installed on its host). It shares
 its world with the fake `juju` (tests/fakes/fake_juju.py): the cloud exists once keystone-k8s is
-deployed in a model, and the admin password is the one keystone-k8s generated (the fake juju
-keeps its sha256 only) until `openstack user set --password PW admin` changes it (again a
+deployed in a model (under any application name), and the admin password is the one keystone-k8s
+generated (the fake juju keeps its sha256 only) until `openstack user set --password PW admin`
+changes it (again a
 digest only). Neutron's networks and subnets live in state["openstack"] of the same JSON file,
 under the same lock.
 
@@ -40,6 +41,7 @@ REQUIRED_ENV = (
     ("OS_USER_DOMAIN_NAME", "user-domain-name"),
     ("OS_PROJECT_DOMAIN_NAME", "project-domain-name"),
 )
+REPEATABLE = {"--dns-nameserver"}
 # options that take a value, per (noun, verb); flags are listed with False
 OPTIONS: dict[tuple[str, str], dict[str, bool]] = {
     ("token", "issue"): {"-f": True, "-c": True},
@@ -62,6 +64,7 @@ OPTIONS: dict[tuple[str, str], dict[str, bool]] = {
         "--subnet-range": True,
         "--gateway": True,
         "--allocation-pool": True,
+        "--dns-nameserver": True,  # repeatable
         "--no-dhcp": False,
         "--dhcp": False,
     },
@@ -97,7 +100,10 @@ def _parse(args: list[str]) -> tuple[str, str, dict[str, Any], list[str]]:
                     raise Fail(
                         f"openstack {noun} {verb}: error: argument {a}: expected one argument", 2
                     )
-                opts[a] = rest[i]
+                if a in REPEATABLE:
+                    opts.setdefault(a, []).append(rest[i])
+                else:
+                    opts[a] = rest[i]
             else:
                 opts[a] = True
         else:
@@ -112,7 +118,11 @@ def _authenticate(state: dict[str, Any]) -> None:
             raise Fail(f"Missing value {option} required for auth plugin password")
     url = os.environ["OS_AUTH_URL"]
     cloud = state.get("openstack", {})
-    keystone = any("keystone-k8s" in m["applications"] for m in state.get("models", {}).values())
+    keystone = any(
+        a["charm"] == "keystone-k8s"
+        for m in state.get("models", {}).values()
+        for a in m["applications"].values()
+    )
     if not keystone or (cloud.get("auth_url") and url != cloud["auth_url"]):
         raise Fail(
             f"Failed to discover available identity versions when contacting {url}. Attempting "
@@ -199,6 +209,7 @@ def run(state: dict[str, Any], args: list[str]) -> None:
             .replace("start=", "")
             .replace(",end=", "-"),
             "enable_dhcp": not opts.get("--no-dhcp"),
+            "dns_nameservers": opts.get("--dns-nameserver", []),
         }
     table[name] = row
     _show(row, opts)

@@ -14,7 +14,7 @@ real progress. `conflicts[name] = n` makes the next n writes on that snap fail w
 
 Installing a snap can also put its commands on the host, as snapd's /snap/bin wrappers and
 store-granted aliases do: `state.bin_dir` is that directory and `state.commands[name]` writes
-the commands of snap `name` into it (e.g. the openstackclients snap's `openstack`).
+the commands of snap `name` into it (e.g. the openstack snap's `openstack` client).
 """
 
 from __future__ import annotations
@@ -121,6 +121,15 @@ class SnapdState:
     commands: dict[str, Callable[[Path], object]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1
+
+
+def _full_channel(channel: str) -> str:
+    parts = channel.split("/")
+    if len(parts) == 1:
+        return f"latest/{channel}" if channel in ("stable", "candidate", "beta", "edge") else (
+            f"{channel}/stable"
+        )
+    return channel
 
 
 def _snap_obj(name: str, channel: str, revision: int, confinement: str) -> dict[str, Any]:
@@ -278,7 +287,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._snap_action(st, name, body or {})
         if len(parts) == 3 and parts[0] == "snaps" and parts[2] == "conf":
             name = parts[1]
-            if name not in st.installed:
+            # `system` is snapd's own pseudo-snap (`snap set system proxy.http=…`), always there.
+            if name not in st.installed and name != "system":
                 return self._error(
                     404, f'snap "{name}" is not installed', "snap-not-installed", name
                 )
@@ -337,10 +347,25 @@ class _Handler(BaseHTTPRequestHandler):
                     apply_connect,
                 )
             )
+        if parts == ["changes"] and method == "GET":
+            # As snapd: select=in-progress|ready|all (default in-progress), for=SNAP. Listing
+            # does not advance a change (only polling it by id does, in this fake).
+            select = (query.get("select") or ["in-progress"])[0]
+            wanted = query.get("for")
+            for_snap = wanted[0] if wanted else None
+            listed = []
+            for ch in st.changes.values():
+                env = ch.envelope()
+                if for_snap is not None and ch.snap != for_snap:
+                    continue
+                if select == "all" or (select == "ready") == bool(env["ready"]):
+                    listed.append(env)
+            return self._sync(listed)
         if len(parts) == 2 and parts[0] == "changes" and method == "GET":
-            ch = st.changes.get(parts[1])
-            if ch is None:
+            change = st.changes.get(parts[1])
+            if change is None:
                 return self._error(404, f'cannot find change with id "{parts[1]}"')
+            ch = change
             ch.polls += 1
             env = ch.envelope()
             if env["ready"] and ch.apply is not None:
@@ -351,8 +376,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self._error(404, "not found")
 
     def _conflict(self, st: SnapdState, name: str) -> bool:
-        if st.conflicts.get(name, 0) > 0:
-            st.conflicts[name] -= 1
+        running = any(ch.snap == name and not ch.envelope()["ready"] for ch in st.changes.values())
+        if running or st.conflicts.get(name, 0) > 0:
+            if not running:
+                st.conflicts[name] -= 1
             self._error(
                 409,
                 f'snap "{name}" has "install-snap" change in progress',
@@ -364,7 +391,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _snap_action(self, st: SnapdState, name: str, body: dict[str, Any]) -> None:
         action = body.get("action")
-        channel = body.get("channel") or "latest/stable"
+        # snapd reports channels in full: "stable" is "latest/stable".
+        channel = _full_channel(body.get("channel") or "latest/stable")
         if self._conflict(st, name):
             return
         if action == "install":

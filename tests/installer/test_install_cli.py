@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 PASSWORD = "Known-Pa55word-4-tests"
 
-
-@pytest.fixture(autouse=True)
-def _keep_umask() -> Iterator[None]:
-    # The install command sets umask 077 for its process; keep pytest's own.
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
 
 
 def cli(*argv: str) -> int:
@@ -117,7 +108,7 @@ def test_jsonl_to_stdout_keeps_stdout_pure_json(tmp_path: Path,
 
 def test_transient_faults_are_retried_and_the_run_succeeds(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = install(tmp_path, "three-node.yaml", "--faults", "juju.deploy:nova-k8s=transient:2")
+    rc = install(tmp_path, "three-node.yaml", "--faults", "juju.deploy:nova=transient:2")
     out, err = capsys.readouterr()
     assert rc == 0, out + err
     retried = [e for e in read_events(tmp_path / "events.jsonl")
@@ -174,7 +165,7 @@ def test_known_password_never_reaches_state_files_or_output(
     f.write_text(yaml.safe_dump(answers))
     rc = cli("--answers", str(f), "--dry-run", "--yes", "--state-dir", str(tmp_path / "state"),
              "--time-scale", "0", "--events-file", str(tmp_path / "state" / "events.jsonl"),
-             "--faults", "juju.deploy:keystone-k8s=transient:1")
+             "--faults", "juju.deploy:keystone=transient:1")
     out, err = capsys.readouterr()
     assert rc == 0, out + err
     assert PASSWORD not in out and PASSWORD not in err
@@ -207,7 +198,7 @@ def test_generated_password_only_in_its_0600_file(
     # It is the password keystone-k8s generated: what its get-admin-password action returns.
     lab = Lab.open(tmp_path / "state", time_scale=0)
     result = asyncio.run(lab.backends().juju.run_action(
-        "openstack", "keystone-k8s/leader", "get-admin-password"))
+        "openstack", "keystone/leader", "get-admin-password"))
     assert result == {"password": password}
     assert len(password) >= 20 and (secret_file.stat().st_mode & 0o777) == 0o600
     assert password not in out and password not in err

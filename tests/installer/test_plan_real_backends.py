@@ -5,8 +5,11 @@
   juju    JujuCliBackend (asyncio subprocesses, jubilant parses) -> the fake `juju` executable
   k8s     LightkubeK8sBackend (lightkube, a token kubeconfig) -> tests/fakes/k8s_api.py
   hosts   LocalHostBackend / SshHostBackend -> the fake `openstack` client, locally or over SSH;
-          it is on no host until the plan's snap.install:openstackclients step has each host's
+          it is on no host until the plan's snap.install:openstack step has each host's
           fake snapd write it into that host's own "/snap/bin" (a directory on the host's PATH)
+  charms  the fake `juju`'s machine charms install their snaps (k8s, microceph, cinder-volume,
+          openstack-hypervisor, epa-orchestrator) through each machine's fake snapd, and the
+          hypervisor's set-hypervisor-local-settings action writes its snap configuration there
 
 The single-node example runs on "this host" (no SSH) with the production factory
 `real_backends()`; the three-node example reaches node1..node3 through three in-process asyncssh
@@ -42,18 +45,19 @@ from installer.events import Event, StepFinished
 from installer.journal import Journal
 from installer.lab import Lab
 from installer.plan import Plan
-from installer.planner import K8S_MODEL, LB_POOL, MACHINE_MODEL, auth_url, controller_name, plan
+from installer.planner import K8S_MODEL, MACHINE_MODEL, auth_url, controller_name, plan
+from installer.planner.build import LXD_CHANNEL, LXD_CLOUD, LXD_SNAP
 from installer.runner import RunOptions, run_plan
 from installer.secrets import Redactor, Secrets
 from installer.steps.ceph import AddOsds
-from installer.steps.hypervisor import EXTERNAL_NIC_KEY, ExternalNic
+from installer.steps.hypervisor import BRIDGE_MAPPING_KEY, ExternalNic
 from installer.steps.identity import ADMIN_PASSWORD, OPENSTACK, OPENSTACK_CLIENT_SNAP
 from installer.steps.juju import AddUnit, Consume, Deploy, Integrate, Offer
 from installer.steps.snaps import SnapInstall
 from manifests.answers import Answers
 from manifests.loader import load_answers
 from manifests.release import Release, load_release
-from tests.fakes.fake_juju import install_fake_juju, keystone_admin_password
+from tests.fakes.fake_juju import charm_snap, install_fake_juju, keystone_admin_password
 from tests.fakes.fake_openstack import install_fake_openstack
 from tests.fakes.k8s_api import FakeK8sApi
 from tests.fakes.snapd import FakeSnapd, StoreSnap
@@ -71,12 +75,23 @@ def example(name: str) -> Answers:
 
 
 def store(release: Release) -> dict[str, StoreSnap]:
-    """The snap store the fake snapds install from: exactly the release's snaps and channels."""
+    """The snap store the fake snapds install from: exactly the snaps of the release (those the
+    installer installs and those its machine charms install, on the charms' snap-channel), LXD
+    for the controller, and the k8s snap on the channel the fake k8s charm installs."""
+    snaps = {name: (s.channel, s.classic) for name, s in release.all_snaps().items()}
+    snaps[LXD_SNAP] = (LXD_CHANNEL, False)
+    for spec in release.machine_charms.values():
+        installed = charm_snap({"charm": spec.charm, "channel": spec.channel,
+                                "config": dict(spec.config)})
+        if installed is not None:
+            name, channel, classic = installed
+            assert snaps.get(name, (channel, classic)) == (channel, classic), name
+            snaps[name] = (channel, classic)
     return {
         name: StoreSnap(
-            1000 + i, confinement="classic" if s.classic else "strict", channels=(s.channel,)
+            1000 + i, confinement="classic" if classic else "strict", channels=(channel,)
         )
-        for i, (name, s) in enumerate(release.snaps.items())
+        for i, (name, (channel, classic)) in enumerate(sorted(snaps.items()))
     }
 
 
@@ -128,11 +143,16 @@ def make_world(d: Path, answers: Answers) -> World:
     hostnames = {
         (str(h.address) if h.address is not None else h.name): h.name for h in answers.hosts
     }
+    sockets = {h.name: str(d / f"{h.name}.sock") for h in answers.hosts}
     juju_state.write_text(
         json.dumps(
             {
                 "settle_after": 2,
                 "hostnames": hostnames,
+                # each machine's snapd, where its charms install their snaps
+                "snapd": {address: sockets[name] for address, name in hostnames.items()},
+                # `juju` runs beside the first control host's snapd: LXD must be there
+                "lxd_snapd": sockets[answers.hosts_with("control")[0].name],
                 # what the k8s charm's get-kubeconfig action returns: the fake API server
                 "kubeconfig": kubeconfig.read_text(),
                 "openstack": {"auth_url": auth_url(answers)},
@@ -141,13 +161,13 @@ def make_world(d: Path, answers: Answers) -> World:
     )
     w = World(d, answers, release, juju_state, juju_exe, k8s, kubeconfig)
     for h in answers.hosts:
-        fake = FakeSnapd(str(d / f"{h.name}.sock"))
+        fake = FakeSnapd(sockets[h.name])
         fake.state.store.update(store(release))
         fake.state.download_polls = 2
         snap_bin = w.snap_bin[h.name] = d / "snap-bin" / h.name
         snap_bin.mkdir(parents=True)
         fake.state.bin_dir = snap_bin
-        # The openstackclients snap brings `openstack`, sharing the fake cloud's state.
+        # The openstack snap brings the `openstack` client, sharing the fake cloud's state.
         fake.state.commands[OPENSTACK_CLIENT_SNAP] = partial(
             install_fake_openstack, juju_state_file=juju_state
         )
@@ -235,19 +255,41 @@ async def close(b: Backends) -> None:
 
 def assert_world_matches_plan(w: World, p: Plan) -> None:
     a = w.answers
-    # Snaps: each host has exactly the snaps the plan installs there, on the release's channels.
-    wanted: dict[str, dict[str, SnapInstall]] = {h.name: {} for h in a.hosts}
+    # Where each machine application has units, from the plan (a subordinate: its principal's).
+    app_hosts: dict[str, list[str]] = {}
+    for s in p.steps:
+        if isinstance(s, Deploy) and s.model == MACHINE_MODEL:
+            app_hosts.setdefault(s.app, []).extend(s.hosts)
+        elif isinstance(s, AddUnit) and s.model == MACHINE_MODEL:
+            assert s.host is not None
+            app_hosts.setdefault(s.app, []).append(s.host)
+    for name, spec in w.release.machine_charms.items():
+        if name in app_hosts and spec.subordinate_to:
+            app_hosts[name] = list(app_hosts[spec.subordinate_to])
+    # Snaps: each host has exactly the snaps the plan installs there, on the release's channels,
+    # and those the machine charms placed on it install (the k8s snap classic).
+    wanted: dict[str, dict[str, tuple[str, bool]]] = {h.name: {} for h in a.hosts}
     for s in p.steps:
         if isinstance(s, SnapInstall):
             assert s.host is not None
-            wanted[s.host][s.snap] = s
+            channel = w.release.snaps[s.snap].channel if s.snap in w.release.snaps else None
+            assert s.channel == (channel or LXD_CHANNEL), s.id
+            wanted[s.host][s.snap] = (s.channel, s.classic)
+    for name, hosts in app_hosts.items():
+        spec = w.release.machine_charms[name]
+        snap = charm_snap({"charm": spec.charm, "channel": spec.channel,
+                           "config": dict(spec.config)})
+        if snap is not None:
+            for host in hosts:
+                wanted[host][snap[0]] = snap[1:]
     for host, snaps in wanted.items():
         installed = w.snapd[host].state.installed
         assert set(installed) == set(snaps), host
-        for name, s in snaps.items():
-            assert installed[name]["tracking-channel"] == s.channel == w.release.snaps[name].channel
-            assert (installed[name]["confinement"] == "classic") == s.classic
-    assert w.snapd[a.hosts[0].name].state.installed["k8s"]["confinement"] == "classic"
+        for name, (channel, classic) in snaps.items():
+            assert installed[name]["tracking-channel"] == channel, (host, name)
+            assert (installed[name]["confinement"] == "classic") == classic, (host, name)
+    for h in a.hosts_with("control"):
+        assert w.snapd[h.name].state.installed["k8s"]["confinement"] == "classic"
 
     # Juju: the controller, the machines, every application with its channel, trust and units.
     juju = w.juju
@@ -266,11 +308,17 @@ def assert_world_matches_plan(w: World, p: Plan) -> None:
         assert app["charm"] == s.charm and app["channel"] == s.channel, s.app
         assert app["trust"] == s.trust, s.app
         assert app["base"] == s.base, s.app
-        assert app["config"] == {k: str(v) for k, v in s.config.items()}, s.app
+        # as `juju deploy --config key=value` writes them (booleans the YAML way)
+        assert app["config"] == {
+            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in s.config.items()
+        }, s.app
         if s.revision is not None:
             assert app["revision"] == s.revision
         units = app["units"]
-        assert len(units) == max(s.units, len(s.hosts)) + extra_units.get(s.app, 0), s.app
+        if w.release.app(s.app).subordinate_to:  # one beside each unit of its principal
+            assert len(units) == len(app_hosts[s.app]), s.app
+        else:
+            assert len(units) == max(s.units, len(s.hosts)) + extra_units.get(s.app, 0), s.app
         if s.model == MACHINE_MODEL:  # one unit on each host the charm belongs to
             hosts = sorted(
                 juju["hostnames"][machines[u["machine"]]["address"]] for u in units.values()
@@ -299,19 +347,19 @@ def assert_world_matches_plan(w: World, p: Plan) -> None:
     assert osds == sorted((s.host, d) for s in p.steps if isinstance(s, AddOsds) for d in s.devices)
     assert osds == sorted((h.name, d) for h in a.hosts_with("storage") for d in h.osd_devices)
 
-    # Kubernetes: the MetalLB pool and its L2 advertisement.
-    pool = w.k8s.state.objects[("ipaddresspools", LB_NAMESPACE, LB_POOL)]
-    assert pool["spec"]["addresses"] == [str(a.network.loadbalancer_range)]
-    l2 = w.k8s.state.objects[("l2advertisements", LB_NAMESPACE, LB_POOL)]
-    assert l2["spec"]["ipAddressPools"] == [LB_POOL]
+    # Kubernetes: no MetalLB objects of ours; the k8s charm's load-balancer config owns them
+    # (Sunbeam's steps/k8s.py:248-284). The truth changed this assertion.
+    assert not [k for k in w.k8s.state.objects if k[0] == "ipaddresspools" and k[1] == LB_NAMESPACE]
 
     # The hypervisors' external NIC (snap config on each compute host).
     for s in p.steps:
         if isinstance(s, ExternalNic):
             assert s.host is not None
+            # Set through the charm's set-hypervisor-local-settings action, which writes it
+            # into its snap (the truth changed this: no snap set by the installer).
             conf = w.snapd[s.host].state.conf["openstack-hypervisor"]
-            section, _, key = EXTERNAL_NIC_KEY.partition(".")  # snapd nests dotted keys
-            assert conf[section][key] == s.nic
+            section, _, key = BRIDGE_MAPPING_KEY.partition(".")  # snapd nests dotted keys
+            assert conf[section][key] == s.bridge_mapping
 
     # Keystone has the installer's admin password (the fake keeps a digest only) and, with an
     # external network in the answers, Neutron has it.
@@ -376,7 +424,7 @@ async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
         await close(b)
         # Every step had work to do, except a wait whose condition already held.
         assert {k for k, v in first.items() if v != "done"} <= WAITS
-        assert openstack_on(w) == ["node1"]  # the openstackclients step put it there
+        assert openstack_on(w) == ["node1"]  # the snap.install:openstack step put it there
 
         # A second run (a new process: fresh backends, nothing cached) finds everything done.
         b2 = backends()
@@ -386,7 +434,7 @@ async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
 
         assert_world_matches_plan(w, p)
         # juju bootstrap went to this host; its output was streamed into the step's log
-        assert ["bootstrap", "manual/node1", controller_name(a)] in w.juju["calls"]
+        assert ["bootstrap", LXD_CLOUD, controller_name(a)] in w.juju["calls"]
         assert any(line.startswith("Bootstrap complete") for line in ctx.logs)
         # snap download progress reached the step as fractions
         assert any(f is not None and 0 < f < 1 for _, f in ctx.progress_messages)
@@ -545,7 +593,9 @@ async def test_three_node_plan_runs_over_ssh_on_the_real_backends(three: World) 
     assert_world_matches_plan(w, p)
     calls = w.juju["calls"]
     first = a.hosts[0]
-    assert ["bootstrap", f"manual/{first.ssh_user}@{first.address}", controller_name(a)] in calls
+    # Juju ran beside the first host's snapd, which the plan gave LXD, and started there.
+    assert ["bootstrap", LXD_CLOUD, controller_name(a)] in calls
+    assert LXD_SNAP in w.snapd[first.name].state.installed
     for h in a.hosts[1:]:
         assert [
             "add-machine",
@@ -561,7 +611,10 @@ async def test_three_node_plan_runs_over_ssh_on_the_real_backends(three: World) 
     for h in a.hosts:
         sshd = w.sshd[h.name]
         curls = [c for c in sshd.commands if "curl" in c]
-        assert curls and all(c.startswith("sudo -n curl") for c in curls), h.name
+        # (after the marker the backend prints first: a login shell may print text before it)
+        assert curls and all(
+            c.rpartition("; ")[2].startswith("sudo -n curl ") for c in curls
+        ), h.name
         assert all(w.snapd[h.name].socket_path in c for c in curls)
         assert w.snapd[h.name].state.requests  # and its snapd answered them
 

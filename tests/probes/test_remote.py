@@ -137,7 +137,7 @@ async def test_changed_host_key_is_refused_even_with_accept_new(
     failure = results[host.target]
     assert isinstance(failure, ProbeFailure)
     assert failure.kind == "host-key-changed"
-    assert "CHANGED" in failure.reason and "ssh-keygen -R 127.0.0.1" in failure.reason
+    assert "CHANGED" in failure.reason and f'-R "[127.0.0.1]:{host.port}"' in failure.reason
     assert kh.read_text() == recorded  # never overwritten
     assert host.commands == []  # nothing ran on the impostor
 

@@ -13,7 +13,7 @@ from installer.interactive.draft import partial_draft, screen_of
 from installer.interactive.install import Session
 from screens.app import create_app
 from tests.screens.conftest import SIZE
-from tests.screens.test_wizard import to_hosts
+from tests.screens.test_wizard import to_hosts, type_into, until
 
 PARTIAL = """\
 version: 1
@@ -31,7 +31,8 @@ def test_partial_answers_keep_what_is_valid_and_place_each_problem() -> None:
     draft, problems = partial_draft(yaml.safe_load(PARTIAL))
     assert [h.name for h in draft.hosts] == ["node1", "node2"]
     assert draft.hosts[0].roles == ["control", "compute", "storage"]
-    assert draft.hosts[1].address is None  # not an IP address: left out, and said so
+    # Not an IP address: kept as written (None would make node2 "this machine"), and said so.
+    assert draft.hosts[1].address == "10.20.0.999"
     assert draft.management_cidr == "10.20.0.0/24"
     where = {p.path: screen_of(p.path) for p in problems}
     assert where == {
@@ -60,11 +61,19 @@ async def test_partial_answers_prefill_the_screens_and_show_problems_there(
         await to_hosts(pilot)
         assert "address '10.20.0.999' is not an IP address" in str(
             app.screen.query_one("#prefill-notes", Static).render())
+        # node2 is added again with its right address: it fills node2's row, roles kept.
+        await type_into(pilot, "#target", "ubuntu@10.20.0.12")
+        await pilot.press("enter")
+        await until(pilot, lambda: all(e.state == "ready" for e in session.hosts.values()))
+        assert [h.name for h in session.draft.hosts] == ["node1", "node2"]
         await pilot.press("ctrl+n")
         assert app.current == "roles"
         notes = str(app.screen.query_one("#prefill-notes", Static).render())
         assert "unknown role gpu" in notes
-        await pilot.press("ctrl+n")
+        # The file's roles are kept; node2 has none, so the rules say so until it gets one.
+        assert session.draft.hosts[0].roles == ["control", "compute", "storage"]
+        assert "node2: none" in str(app.screen.query_one("#rules", Static).render())
+        await pilot.press("d", "ctrl+n")
         assert app.current == "network"
         assert app.screen.query_one("#management-cidr", Input).value == "10.20.0.0/24"
         assert "loadbalancer_range is not given" in str(
@@ -100,12 +109,12 @@ async def test_progress_per_host_table_counts_and_shows_the_failed_host(
         table = screen.query_one("#host-progress", DataTable)
         assert table.row_count == 120
         row = {str(table.get_row_at(0)[0]): [str(c) for c in table.get_row_at(0)]}
-        assert row["node0"][1:] == ["2/2", "-", ""]
+        assert row["node0"][1:] == ["2/2", "-"]
         node5 = [str(c) for c in table.get_row("node5")]
         assert node5[1:3] == ["1/2", "snap.install:s1"]
         # The failed host is brought into view: the cursor is on it.
         assert table.cursor_row == table.get_row_index("node90")
-        assert [str(c) for c in table.get_row("node90")][3] == "snap.install:s1"
+        assert [str(c) for c in table.get_row("node90")][2] == "failed snap.install:s1"
         # The bar and its ETA stay on screen above the tables.
         assert screen.query_one("#bar").region.y == 1
         assert "240" in str(screen.query_one("#counts", Static).render())

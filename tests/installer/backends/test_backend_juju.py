@@ -278,3 +278,21 @@ async def test_missing_juju_binary(tmp_path: Path) -> None:
     assert (
         "was not found" in e.value.message and e.value.hint and "snap install juju" in e.value.hint
     )
+
+
+async def test_a_timed_out_action_is_not_transient_and_names_its_task(tmp_path: Path) -> None:
+    """A retry would send the action again while the first may still run (add-osd twice)."""
+    juju = tmp_path / "juju"
+    juju.write_text(
+        "#!/bin/sh\n"
+        "echo 'Running operation 7 with 1 task' >&2\n"
+        "echo '  - task 8 on unit-microceph-0' >&2\n"
+        "echo 'ERROR timed out waiting for results from: task 8' >&2\n"
+        "exit 1\n"
+    )
+    juju.chmod(0o755)
+    b = JujuCliBackend(cli_binary=str(juju), controller="c")
+    with pytest.raises(BackendError) as e:
+        await b.run_action("m", "microceph/0", "add-osd", {"device-id": "/dev/sdb"})
+    assert not e.value.transient
+    assert "task 8" in e.value.message and "juju show-task 8" in (e.value.hint or "")

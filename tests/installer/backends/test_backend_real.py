@@ -39,12 +39,21 @@ def _answers() -> Answers:
 
 
 def test_prerequisites_name_what_is_missing(tmp_path: Path) -> None:
-    missing = check_prerequisites(snapd_socket=str(tmp_path / "none.socket"), euid=1000)
+    missing = check_prerequisites(snapd_socket=str(tmp_path / "none.socket"), euid=1000,
+                                  snapd_binary=str(tmp_path / "no-snapd"))
     assert missing == [
         "root: run sunbeam-install with sudo",
-        f"snapd: {tmp_path / 'none.socket'} does not exist; install snapd (sudo apt install "
-        "snapd) and start it",
+        "snapd: it is not installed; install it (sudo apt install snapd) and start it",
     ]
+
+
+def test_prerequisites_tell_installed_but_not_running(tmp_path: Path) -> None:
+    snapd = tmp_path / "snapd"
+    snapd.write_text("")
+    missing = check_prerequisites(snapd_socket=str(tmp_path / "none.socket"), euid=0,
+                                  snapd_binary=str(snapd))
+    assert len(missing) == 1
+    assert missing[0].startswith("snapd running: snapd is installed but not running")
 
 
 def test_prerequisites_met(fake_snapd: FakeSnapd) -> None:

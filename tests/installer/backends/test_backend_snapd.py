@@ -60,7 +60,8 @@ async def test_classic_install_sends_classic(fake_snapd: FakeSnapd) -> None:
     b = _backend(fake_snapd)
     info = await b.install("node1", "k8s", "1.32-classic/stable", classic=True, progress=Progress())
     assert info.classic is True
-    assert fake_snapd.state.requests[0][2] == {
+    posts = [r for r in fake_snapd.state.requests if r[0] == "POST"]
+    assert posts[0][2] == {
         "action": "install",
         "channel": "1.32-classic/stable",
         "classic": True,
@@ -94,14 +95,23 @@ async def test_not_found_and_bad_channel(fake_snapd: FakeSnapd) -> None:
     await b.aclose()
 
 
-async def test_change_conflict_is_transient(fake_snapd: FakeSnapd) -> None:
+async def test_change_conflict_is_followed_then_tried_again(fake_snapd: FakeSnapd) -> None:
     fake_snapd.state.conflicts["juju"] = 1
+    b = _backend(fake_snapd)
+    info = await b.install("node1", "juju", "3.6/stable", classic=False, progress=Progress())
+    assert info.revision == "29000"
+    await b.aclose()
+
+
+async def test_change_conflict_that_persists_is_transient(fake_snapd: FakeSnapd) -> None:
+    fake_snapd.state.conflicts["juju"] = 10
     b = _backend(fake_snapd)
     with pytest.raises(SnapdError) as e:
         await b.install("node1", "juju", "3.6/stable", classic=False, progress=Progress())
     assert e.value.transient and e.value.kind == "snap-change-conflict"
     assert e.value.message == "Another change is in progress for the snap 'juju' on node1."
-    # the retry (what the runner does for transient errors) succeeds
+    # the retry (what the runner does for transient errors) succeeds once it clears
+    fake_snapd.state.conflicts["juju"] = 0
     info = await b.install("node1", "juju", "3.6/stable", classic=False, progress=Progress())
     assert info.revision == "29000"
     await b.aclose()
@@ -113,7 +123,9 @@ async def test_install_when_already_installed_is_idempotent(fake_snapd: FakeSnap
     n = len(fake_snapd.state.requests)
     info = await b.install("node1", "juju", "3.6/stable", classic=False, progress=Progress())
     assert info.channel == "3.6/stable"
-    assert [r[0] for r in fake_snapd.state.requests[n:]] == ["POST", "GET"]
+    assert [r[:2] for r in fake_snapd.state.requests[n:]] == [
+        ("GET", "/v2/changes"), ("POST", "/v2/snaps/juju"), ("GET", "/v2/snaps/juju")
+    ]
     await b.aclose()
 
 
@@ -247,3 +259,61 @@ def test_change_error_prefers_task_log() -> None:
         change_error({"err": "cannot perform\n  the following", "tasks": []})
         == "cannot perform the following"
     )
+
+
+async def _until(cond: object, what: str) -> None:
+    import asyncio
+
+    for _ in range(6000):  # a generous bound; ends as soon as the condition holds
+        if cond():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{what} did not happen")
+
+
+async def test_a_retried_install_follows_the_first_change_instead_of_starting_another(
+    fake_snapd: FakeSnapd,
+) -> None:
+    import asyncio
+
+    fake_snapd.state.download_polls = 10**9  # the first attempt's change runs until told
+    b = _backend(fake_snapd)
+    first = asyncio.ensure_future(
+        b.install("node1", "juju", "3.6/stable", classic=False, progress=Progress())
+    )
+    await _until(lambda: fake_snapd.state.changes, "the first install's change")
+    first.cancel()  # the step timed out / was interrupted; snapd's change goes on
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    change = fake_snapd.state.changes["1"]
+    with fake_snapd.state.lock:
+        change.polls_needed = change.polls + 2  # it ends a little later
+    info = await b.install("node1", "juju", "3.6/stable", classic=False, progress=Progress())
+    assert info.channel == "3.6/stable"
+    assert list(fake_snapd.state.changes) == ["1"]  # no second change was started
+    await b.aclose()
+
+
+async def test_channels_compare_as_snapd_reports_them(fake_snapd: FakeSnapd) -> None:
+    from tests.fakes.snapd import StoreSnap
+
+    fake_snapd.state.store["hello"] = StoreSnap(42, channels=("latest/stable",))
+    b = _backend(fake_snapd)
+    info = await b.install("node1", "hello", "stable", classic=False, progress=Progress())
+    assert info.channel == "latest/stable"
+    n = len(fake_snapd.state.requests)
+    await b.install("node1", "hello", "stable", classic=False, progress=Progress())
+    refreshes = [r for r in fake_snapd.state.requests[n:]
+                 if r[0] == "POST" and (r[2] or {}).get("action") == "refresh"]
+    assert refreshes == []  # `stable` is `latest/stable`: nothing to change
+    await b.aclose()
+
+
+def test_normalize_channel() -> None:
+    from installer.backends.snapd import normalize_channel, same_channel
+
+    assert normalize_channel("stable") == "latest/stable"
+    assert normalize_channel("3.6") == "3.6/stable"
+    assert normalize_channel("edge/fix-1") == "latest/edge/fix-1"
+    assert normalize_channel("1.32-classic/stable") == "1.32-classic/stable"
+    assert same_channel("latest/stable", "stable") and not same_channel("3.6/edge", "3.6")

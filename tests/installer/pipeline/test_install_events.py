@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import cast
 
 import pytest
 
-from installer.events import PlanFinished, PlanStarted, StepFinished, StepStarted
+from installer.events import Event, PlanFinished, PlanStarted, StepFinished, StepStarted
 from installer.journal import Journal
 from installer.pipeline import RunSettings
 from installer.pipeline.install import install_events
@@ -17,13 +17,6 @@ from manifests.loader import load_answers
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
-
-@pytest.fixture(autouse=True)
-def _keep_umask() -> Iterator[None]:
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
 
 
 async def test_install_events_streams_a_whole_dry_run(tmp_path: Path) -> None:
@@ -41,7 +34,7 @@ async def test_install_events_streams_a_whole_dry_run(tmp_path: Path) -> None:
 async def test_closing_the_stream_early_interrupts_the_run_resumably(tmp_path: Path) -> None:
     answers = load_answers(EXAMPLES / "single-node.yaml")
     settings = RunSettings(dry_run=True, state_dir=tmp_path, time_scale=0.003)
-    stream = install_events(settings, answers)
+    stream = cast("AsyncGenerator[Event, None]", install_events(settings, answers))
     seen = 0
     async for e in stream:
         seen += isinstance(e, StepFinished)

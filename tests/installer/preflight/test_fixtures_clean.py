@@ -14,7 +14,7 @@ def test_single_node_fixture_has_no_findings(raw1, facts1, answers, release):
 
 
 def test_summarize_counts_by_severity(raw3, facts3, answers, release):
-    facts3["node2"].memory.total_bytes = 24 * 1024**3  # warning: below 32 GiB, above half
+    facts3["node2"].memory.total_bytes = 8 * 1024**3  # warning: below Sunbeam's 16,000,000 kB
     del facts3["node3"]  # error: no facts
     facts3["node1"].probe_errors = ["dmi: permission denied"]  # info
     findings = check(answers(raw3), facts3, release)

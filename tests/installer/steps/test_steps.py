@@ -34,7 +34,7 @@ async def test_plan_installs_and_a_second_run_skips_everything(tmp_path: Path, n
     lab = Lab.open(tmp_path, time_scale=0)
     lab.ensure_hosts(a)
     first = await run_sequentially(p, ctx_for(a, lab.backends()))
-    assert first["juju.bootstrap"] == "done" and first["juju.deploy:keystone-k8s"] == "done"
+    assert first["juju.bootstrap"] == "done" and first["juju.deploy:keystone"] == "done"
     # A fresh process (reopened lab) finds everything in place: every done() is true.
     again = Lab.open(tmp_path, time_scale=0)
     # It also knows the admin password the first run kept (the runner reads it back from
@@ -46,7 +46,9 @@ async def test_plan_installs_and_a_second_run_skips_everything(tmp_path: Path, n
         assert st.hosts[h.name].osds == h.osd_devices
     if a.network.external is not None:
         assert st.subnets["external-subnet"].cidr == str(a.network.external.cidr)
-    assert st.lb_pools["openstack-lb"] == str(a.network.loadbalancer_range)
+    # The load-balancer range is the k8s charm's configuration, as Sunbeam passes it.
+    k8s = st.models["openstack-machines"].apps["k8s"]
+    assert k8s.config["load-balancer-cidrs"] == str(a.network.loadbalancer_range)
 
 
 async def test_concurrent_run_at_a_small_time_scale(tmp_path: Path) -> None:
@@ -59,7 +61,7 @@ async def test_concurrent_run_at_a_small_time_scale(tmp_path: Path) -> None:
     times = await run_concurrently(p, ctx)
     assert len(times) == len(p)
     status = await lab.backends().juju.status("openstack")
-    assert len(status.apps["keystone-k8s"].units) == 3
+    assert len(status.apps["keystone"].units) == 3
     assert all(app.settled for app in status.apps.values())
     # Every step started after all its needs ended.
     for s in p.steps:
@@ -69,7 +71,7 @@ async def test_concurrent_run_at_a_small_time_scale(tmp_path: Path) -> None:
 async def test_transient_deploy_fault_is_retried(tmp_path: Path) -> None:
     a = example("single-node")
     p = plan(a, load_release(a.release))
-    lab = Lab.open(tmp_path, time_scale=0, faults="juju.deploy:nova-k8s=transient:2")
+    lab = Lab.open(tmp_path, time_scale=0, faults="juju.deploy:nova=transient:2")
     lab.ensure_hosts(a)
     ctx = ctx_for(a, lab.backends())
     for step in p.steps:
@@ -82,9 +84,9 @@ async def test_transient_deploy_fault_is_retried(tmp_path: Path) -> None:
                 await step.run(ctx)
                 break
             except BackendError as e:
-                assert e.transient and step.id == "juju.deploy:nova-k8s"
-        assert attempts == (3 if step.id == "juju.deploy:nova-k8s" else 1)
-    assert "nova-k8s" in (await lab.backends().juju.status("openstack")).apps
+                assert e.transient and step.id == "juju.deploy:nova"
+        assert attempts == (3 if step.id == "juju.deploy:nova" else 1)
+    assert "nova" in (await lab.backends().juju.status("openstack")).apps
 
 
 async def test_permanent_osd_fault_stops_only_that_host(tmp_path: Path) -> None:
@@ -149,19 +151,19 @@ async def test_failed_snap_refresh_reverts_that_host(tmp_path: Path) -> None:
 async def test_charm_upgrade_step(tmp_path: Path) -> None:
     lab = await _installed(tmp_path)
     ctx = ctx_for(example("single-node"), lab.backends())
-    step = CharmUpgrade(id="upgrade.charm:keystone-k8s", title="t", model="openstack",
-                        app="keystone-k8s", channel="2025.2/stable",
+    step = CharmUpgrade(id="upgrade.charm:keystone", title="t", model="openstack",
+                        app="keystone", channel="2025.2/stable",
                         from_channel="2025.1/stable")
     assert not await step.done(ctx)
     await step.run(ctx)
     assert await step.done(ctx)
     status = await lab.backends().juju.status("openstack")
-    assert status.apps["keystone-k8s"].channel == "2025.2/stable"
+    assert status.apps["keystone"].channel == "2025.2/stable"
 
 
 async def test_openstack_steps_without_the_client_say_how_to_install_it(tmp_path: Path) -> None:
     lab = await _installed(tmp_path)
-    del lab.state.hosts["node1"].snaps["openstackclients"]  # removed by hand after the install
+    del lab.state.hosts["node1"].snaps["openstack"]  # removed by hand after the install
     lab.save()
     a = example("single-node")
     step = AdminPassword(id="keystone.admin-password", title="t", host="node1",
@@ -169,7 +171,7 @@ async def test_openstack_steps_without_the_client_say_how_to_install_it(tmp_path
     with pytest.raises(StepFailed) as e:
         await step.done(ctx_for(a, lab.backends(), admin_secret(lab)))
     assert e.value.message == "the openstack client is not installed on node1"
-    assert e.value.hint is not None and "`sudo snap install openstackclients`" in e.value.hint
+    assert e.value.hint is not None and "`sudo snap install openstack`" in e.value.hint
 
 
 async def test_admin_password_keeps_the_one_keystone_generated(tmp_path: Path) -> None:
@@ -187,13 +189,13 @@ async def test_admin_password_keeps_the_one_keystone_generated(tmp_path: Path) -
     assert not await step.done(ctx)  # no password known yet: nothing to log in with
     await step.run(ctx)
     generated = await lab.backends().juju.run_action(
-        K8S_MODEL, "keystone-k8s/leader", "get-admin-password"
+        K8S_MODEL, "keystone/leader", "get-admin-password"
     )
     password = generated["password"]
     assert isinstance(password, str)
     assert ctx.secrets == {"admin-password": password}
     assert await step.done(ctx)
-    assert "juju run keystone-k8s/leader get-admin-password" in ctx.logs
+    assert "juju run keystone/leader get-admin-password" in ctx.logs
     assert not [line for line in ctx.logs if password in line]
 
 

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +28,14 @@ from manifests.release import load_release
 
 ROOT = Path(__file__).resolve().parents[3]
 TARGET = load_release("2025.1")
-CONTROL_PLANE_ORDER = ["keystone-k8s", "glance-k8s", "placement-k8s", "nova-k8s", "neutron-k8s",
-                       "cinder-k8s", "horizon-k8s"]
+# Application names as Sunbeam names them (keystone, not keystone-k8s).
+CONTROL_PLANE_ORDER = ["keystone", "glance", "placement", "nova", "neutron", "cinder", "horizon"]
 
-
-@pytest.fixture(autouse=True)
-def _keep_umask() -> Iterator[None]:
-    old = os.umask(0o022)
-    os.umask(old)
-    yield
-    os.umask(old)
 
 
 def write_facts(answers: Answers, out: Path, version: str) -> Path:
-    """Lab facts of the answers' hosts running Ubuntu `version` (2024.1 is built for 22.04,
-    2025.1 for 24.04: between the two the hosts' Ubuntu is upgraded)."""
+    """Lab facts of the answers' hosts running Ubuntu `version` (2024.1 and 2025.1 both run on
+    24.04 in Sunbeam; 22.04 facts show a host that would block them)."""
     out.mkdir()
     for h in answers.hosts:
         f = default_facts(h.name, str(h.address), prefix=answers.network.management_cidr.prefixlen,
@@ -69,7 +61,7 @@ class Cloud:
         self.facts24 = write_facts(answers, tmp / "facts-24.04", "24.04")
         rc = main(["--answers", str(self.answers_file), "--dry-run", "--yes",
                    "--state-dir", str(self.state), "--time-scale", "0",
-                   "--facts", str(self.facts22), "--events-file", str(tmp / "install.jsonl")])
+                   "--facts", str(self.facts24), "--events-file", str(tmp / "install.jsonl")])
         assert rc == 0
 
     def common(self) -> list[str]:
@@ -114,7 +106,7 @@ def assert_everything_on_target(data: dict[str, Any]) -> None:
             assert all(u["workload"] == "active" for u in app["units"]), app["app"]
     assert deployed["snaps"], "no snap was detected"
     for snap in deployed["snaps"]:
-        assert snap["channel"] == TARGET.snaps[snap["name"]].channel, snap
+        assert snap["channel"] == TARGET.all_snaps()[snap["name"]].channel, snap
 
 
 def test_install_2024_1_then_upgrade_to_2025_1(cloud: Cloud,
@@ -144,15 +136,12 @@ def test_install_2024_1_then_upgrade_to_2025_1(cloud: Cloud,
              and e.step.startswith("upgrade.snap:")]
     assert snaps and min(snaps) > cp_done
 
-    # Kubernetes went through 1.31 on every control host before any went to 1.32; each
-    # storage host was refreshed with noout set and Ceph back to HEALTH_OK before the next.
-    k8s = [f"upgrade.snap:k8s/{m}@{h}" for m in ("1.31", "1.32") for h in ("node1", "node2",
-                                                                           "node3")]
-    assert sorted(k8s, key=started.__getitem__) == k8s
-    ceph = [f"upgrade.{s}@{h}" for h in ("node1", "node2", "node3")
-            for s in ("ceph-noout", "snap:microceph", "ceph-healthy")]
-    order = _order(evs, *ceph)
-    assert order == sorted(order)
+    # 2024.1 and 2025.1 share k8s 1.32 and Ceph squid (Sunbeam's versions.py): neither moves.
+    # (The truth changed this test: the old manifests had k8s 1.30 and Ceph reef in 2024.1.)
+    assert not [s for s in started if "k8s" in s or "microceph" in s or "ceph-" in s]
+    # The hypervisors' snap moves to 2025.1 with the release.
+    assert {f"upgrade.snap:openstack-hypervisor@{h}" for h in ("node1", "node2", "node3")} \
+        <= set(started)
     assert cloud.lab().state.ceph_flags == []
 
     after = cloud.show(capsys)
@@ -186,7 +175,9 @@ def test_unsupported_target_is_refused_and_changes_nothing(
 def test_hosts_still_on_the_old_ubuntu_block_the_upgrade(
         cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
-    rc = main(["upgrade", "--to", "2025.1", "--yes", *cloud.common()])  # facts still 22.04
+    # Sunbeam needs 24.04 for both releases: a host found on 22.04 blocks the upgrade.
+    rc = main(["upgrade", "--to", "2025.1", "--yes", *cloud.common(),
+               "--facts", str(cloud.facts22)])
     assert rc == 1
     err = capsys.readouterr().err
     assert "node1 runs Ubuntu 22.04 LTS; OpenStack 2025.1 needs Ubuntu 24.04" in err
@@ -220,7 +211,7 @@ def test_failed_hypervisor_refresh_is_reverted_on_its_host_then_continued(
     evs = cloud.events("continue.jsonl")
     assert evs[0].already_done > 0
     started = {e.step for e in evs if isinstance(e, StepStarted)}
-    assert "upgrade.charm:keystone-k8s" not in started  # finished steps are not redone
+    assert "upgrade.charm:keystone" not in started  # finished steps are not redone
     assert "upgrade.snap:openstack-hypervisor@node2" in started
     assert_everything_on_target(cloud.show(capsys))
 
@@ -234,13 +225,13 @@ def test_resume_command_continues_a_failed_upgrade(cloud: Cloud,
 
 def test_failed_charm_refresh_names_the_application_and_the_way_back(
         cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cloud.upgrade("--faults", "juju.refresh:glance-k8s=fail") == 3
+    assert cloud.upgrade("--faults", "juju.refresh:glance=fail") == 3
     report = capsys.readouterr().out
-    assert "upgrade.charm:glance-k8s" in report
-    assert "juju refresh glance-k8s -m openstack --channel 2024.1/stable" in report
+    assert "upgrade.charm:glance" in report
+    assert "juju refresh glance -m openstack --channel 2024.1/stable" in report
     started = {e.step for e in cloud.events() if isinstance(e, StepStarted)}
-    assert "upgrade.charm:keystone-k8s" in started
-    assert "upgrade.charm:placement-k8s" not in started  # the upgrade stopped at glance
+    assert "upgrade.charm:keystone" in started
+    assert "upgrade.charm:placement" not in started  # the upgrade stopped at glance
 
 
 def _order(evs: list[Any], *steps: str) -> list[int]:
@@ -286,6 +277,10 @@ def test_one_at_a_time_disables_each_compute_host_while_it_is_refreshed(
 
 def test_ceph_that_stays_degraded_stops_the_upgrade_at_that_storage_host(
         cloud: Cloud, capsys: pytest.CaptureFixture[str]) -> None:
+    # Sunbeam's 2024.1 and 2025.1 both run Ceph squid/stable (versions.py MICROCEPH_CHANNEL),
+    # so this upgrade refreshes no microceph snap and never waits for Ceph's health; the
+    # noout/HEALTH_OK steps are covered by the plan tests (test_plan_and_targets.py).
+    pytest.skip("the truth changed it: no Ceph refresh between 2024.1 and 2025.1")
     assert cloud.upgrade("--faults", "ceph.health=fail") == 3
     report = capsys.readouterr().out
     assert "upgrade.ceph-healthy@node1" in report
