@@ -10,18 +10,10 @@ import pytest
 
 from installer.backends.base import BackendError
 from installer.backends.commands import CommandTimeout, capture_command, redact, run_command
+from tests.procs import alive
 
 PY = sys.executable
 
-
-def _alive(pid: int) -> bool:
-    """Running (a killed orphan may linger as a zombie until init reaps it: that is dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
 
 
 async def test_streams_stdout_and_stderr_in_order() -> None:
@@ -95,7 +87,7 @@ async def test_timeout_kills_the_whole_process_group(tmp_path) -> None:
     assert "did not finish within 1 s" in e.value.message
     grandchild = int(pidfile.read_text())
     await asyncio.sleep(0.2)
-    assert not _alive(grandchild)
+    assert not alive(grandchild)
 
 
 async def test_cancel_kills_the_child(tmp_path) -> None:
@@ -109,7 +101,7 @@ async def test_cancel_kills_the_child(tmp_path) -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not _alive(int(pidfile.read_text()))
+    assert not alive(int(pidfile.read_text()))
 
 
 async def test_a_line_longer_than_asyncios_default_limit_is_read_whole() -> None:
@@ -143,7 +135,7 @@ async def test_cancelled_capture_kills_the_process_group(tmp_path) -> None:
     assert time.monotonic() - started < 5
     # The grandchild is not ours to reap: once killed it is a zombie of init at most.
     deadline = time.monotonic() + 5
-    while _alive(grandchild):
+    while alive(grandchild):
         assert time.monotonic() < deadline, "the grandchild survived"
         await asyncio.sleep(0.02)
 

@@ -22,20 +22,12 @@ from installer.events import StepFinished
 from installer.plan import WAIT_MARGIN_MAX, WAIT_MARGIN_MIN, wait_timeout
 from tests.installer.backends.juju_runs import juju_backend, juju_run, wait_step
 from tests.installer.backends.test_backend_juju import FakeJuju
+from tests.procs import alive
 
 ROOT = Path(__file__).resolve().parents[3]
 CONTROLLER = "sunbeam-controller"
 BLOCKED = "(database) integration missing"
 
-
-def _alive(pid: int) -> bool:
-    """Running (a killed orphan may linger as a zombie until init reaps it: that is dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
 
 
 async def _deployed(fj: FakeJuju) -> None:
@@ -67,7 +59,7 @@ def fj(tmp_path: Path) -> Iterator[FakeJuju]:
     yield fake
     # A failed test must not leave a sleeping fake behind (it is this test's own process).
     for pid in _hung_pids(fake):
-        if _alive(pid):
+        if alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 
@@ -112,7 +104,7 @@ async def test_cancelling_a_juju_call_kills_its_process(fj: FakeJuju) -> None:
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 10)
     assert time.monotonic() - started < 5
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 async def test_an_interrupted_run_leaves_no_juju_running(fj: FakeJuju, tmp_path: Path) -> None:
@@ -128,7 +120,7 @@ async def test_an_interrupted_run_leaves_no_juju_running(fj: FakeJuju, tmp_path:
     run.journal.close()
     assert time.monotonic() - started < 5  # 0.5 s of grace, then a SIGTERM the fake obeys
     assert result.outcome == "interrupted"
-    assert not _alive(pid)
+    assert not alive(pid)
 
 
 async def test_sigint_stops_a_run_and_its_juju_within_seconds(
@@ -156,4 +148,4 @@ async def test_sigint_stops_a_run_and_its_juju_within_seconds(
             proc.wait()
     assert proc.returncode == 0, err
     assert json.loads(out.splitlines()[-1]) == {"outcome": "interrupted"}
-    assert not _alive(pid)
+    assert not alive(pid)

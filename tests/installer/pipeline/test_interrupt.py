@@ -15,20 +15,12 @@ import pytest
 from installer.exits import Exit
 from installer.journal import Journal
 from tests.installer.test_plan_real_backends import world_dir  # noqa: F401 - the fixture
+from tests.procs import alive
 
 ROOT = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a real run needs root")
 
-
-def _alive(pid: int) -> bool:
-    """Running (a killed orphan may linger as a zombie until init reaps it: that is dead)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state not in ("Z", "X")
 
 
 def test_sigint_during_a_hung_juju_bootstrap_exits_130_and_kills_juju(
@@ -47,7 +39,7 @@ def test_sigint_during_a_hung_juju_bootstrap_exits_130_and_kills_juju(
             assert time.monotonic() < deadline, "juju bootstrap never started"
             time.sleep(0.02)
         pid = int(hung.read_text().split()[0])
-        assert _alive(pid)
+        assert alive(pid)
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -59,7 +51,7 @@ def test_sigint_during_a_hung_juju_bootstrap_exits_130_and_kills_juju(
             proc.wait()
     assert proc.returncode == Exit.INTERRUPTED, (out, err)
     assert "Continue with: sunbeam-install resume" in out
-    assert not _alive(pid)
+    assert not alive(pid)
     with Journal.open(world_dir / "state" / "journal.sqlite") as j:
         run = j.last_run()
         assert run is not None and run.outcome == "interrupted"
