@@ -150,6 +150,7 @@ def finish(setup: RunSetup, result: RunResult, report: IO[str]) -> int:
             # The same command again: the lab already has it all. Say how to try it afresh.
             lines.append(f"Everything was already in place in this lab; `rm -rf "
                          f"{setup.state.path}` starts it over.")
+    lines += setup.notes
     for line in fit_to_terminal(lines, report):
         print(line, file=report)
     report.flush()

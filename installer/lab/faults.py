@@ -146,6 +146,12 @@ class FaultPlan:
 
     faults: list[Fault] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)  # every operation this session ran
+
+    def unmatched(self) -> list[Fault]:
+        """The faults whose pattern matched no operation this session ran (a typo such as
+        `juju.deploy:nova-k9s`, or an operation a resumed run had already done)."""
+        return [f for f in self.faults if not any(f.matches(op) for op in self.seen)]
 
     def refuse_unmatchable(self, hosts: Iterable[str]) -> None:
         """FaultSpecError naming every fault that can match no operation on these hosts."""
@@ -160,10 +166,12 @@ class FaultPlan:
 
     def hangs(self, operation: str) -> bool:
         """Whether a `hang` fault holds `operation` until the run is stopped."""
+        self.seen.add(operation)  # every lab operation asks this first
         return any(f.mode == "hang" and f.matches(operation) for f in self.faults)
 
     def check(self, operation: str) -> None:
         """Raise the BackendError a fault prescribes for this attempt of `operation`, if any."""
+        self.seen.add(operation)
         n = self.attempts.get(operation, 0) + 1
         self.attempts[operation] = n
         for f in self.faults:

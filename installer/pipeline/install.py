@@ -63,9 +63,11 @@ class InstallJob:
 
     def start(self) -> RunSetup:
         """Journal a new install run of the plan; the caller executes and closes it."""
-        return new_run(kind="install", settings=self.settings, state=self.state,
-                       plan=self.plan(), answers=self.answers, answers_path=self.answers_path,
-                       release=self.release, backends=self.opened.backends)
+        setup = new_run(kind="install", settings=self.settings, state=self.state,
+                        plan=self.plan(), answers=self.answers, answers_path=self.answers_path,
+                        release=self.release, backends=self.opened.backends)
+        setup.lab = self.opened.lab
+        return setup
 
 
 def prepare_state(settings: RunSettings) -> StateDir:

@@ -68,8 +68,10 @@ async def continue_setup(settings: RunSettings, state: StateDir, last: RunRecord
         from installer.upgrade.steps import scale_waits
 
         scale_waits(plan, opened.lab.time_scale)
-    return continue_run(run=last, settings=run_settings, state=state, plan=plan,
-                        answers=answers, release=release, backends=opened.backends)
+    setup = continue_run(run=last, settings=run_settings, state=state, plan=plan,
+                         answers=answers, release=release, backends=opened.backends)
+    setup.lab = opened.lab
+    return setup
 
 
 @contextlib.asynccontextmanager

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncGenerator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from installer.backends.base import Backends
     from installer.events import Event
     from installer.journal import Journal, RunRecord
+    from installer.lab import Lab
     from installer.pipeline.settings import RunSettings
     from installer.plan import Plan
     from installer.runner import RunKind, RunOptions, RunResult
@@ -48,6 +49,8 @@ class RunSetup:
     log_path: Path
     options: RunOptions
     settings: RunSettings
+    lab: Lab | None = None  # dry-run: the lab, for what it has to say after the run
+    notes: list[str] = field(default_factory=list)  # said to the operator after the run
 
     @property
     def dry_run(self) -> bool:
@@ -191,6 +194,12 @@ async def execute(setup: RunSetup, emit: Callable[[Event], None],
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+        if setup.lab is not None:
+            for fault in setup.lab.faults.unmatched():
+                note = (f"note: the fault {fault.spec!r} matched no operation of this run, so "
+                        "it never fired; docs/dry-run.md lists the operations.")
+                setup.logger.warning(note)
+                setup.notes.append(note)
 
 
 async def stream_run(setup: RunSetup) -> AsyncGenerator[Event, None]:

@@ -62,3 +62,16 @@ def test_refuse_unmatchable_names_every_bad_item() -> None:
         plan.refuse_unmatchable(HOSTS)
     message = str(e.value)
     assert "nod2" in message and "k8s.nope" in message and "nova-k8s=hang" not in message
+
+
+def test_a_fault_whose_target_matches_nothing_is_reported_after_the_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `nova-k9s` is a well-formed target on no host: it cannot be refused up front, so the run
+    # says afterwards that it never fired (on the report stream, not on a JSON stdout).
+    code = main(["--answers", str(ROOT / "examples" / "single-node.yaml"), "--dry-run", "--yes",
+                 "--state-dir", str(tmp_path / "s"), "--time-scale", "0", "--events", "jsonl",
+                 "--faults", "juju.deploy:nova-k9s=fail"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "the fault 'juju.deploy:nova-k9s=fail' matched no operation of this run" in out.err
+    assert "nova-k9s" not in out.out
