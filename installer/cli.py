@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "probe": "show the host facts (NICs, disks, CPU, memory, OS) of this host or of SSH hosts",
     "validate": "check an answers file (schema, rules, preflight) without changing anything",
     "plan": "print the ordered steps that installing an answers file would run",
+    "bundle": "print the deployment an answers file converges to, as Juju bundles per model",
     "schema": "print the JSON Schema of the answers file (for editors)",
     "resume": "continue the last interrupted or failed run from its journal",
     "status": "show what the journal says about the last run",
