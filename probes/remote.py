@@ -9,6 +9,7 @@ one-line reason and never stops the other hosts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import os
@@ -104,6 +105,15 @@ def parse_target(text: str) -> Target:
             raise TargetError(f"Host {text!r} has port {port_text!r}; use a number 1-65535.")
         port = int(port_text)
     return Target(text=text, host=host, port=port, user=user)
+
+
+def target_text(host: str, port: int = 22, user: str | None = None) -> str:
+    """`[user@]host[:port]` as `parse_target` reads it (IPv6 in brackets when a port follows);
+    port 22 is left out."""
+    where = host
+    if port != 22:
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"{user}@{where}" if user else where
 
 
 @functools.lru_cache(maxsize=1)
@@ -320,7 +330,7 @@ async def _probe_one(
     who = f"{target.user + '@' if target.user else ''}{target.host}"
     try:
         async with asyncssh.connect(target.host, **options) as conn:
-            result = await conn.run(REMOTE_COMMAND, input=probe_script(), encoding=None)
+            result = await _run_with_input(conn, REMOTE_COMMAND, probe_script())
     except asyncssh.HostKeyNotVerifiable as e:
         return client.problem or ProbeFailure(
             target.text, "host-key-unknown", f"the host key was not accepted ({e.reason})"
@@ -349,6 +359,17 @@ async def _probe_one(
             "that sshd runs there",
         )
     return _interpret(target, result.exit_status, result.stdout, result.stderr)
+
+
+async def _run_with_input(conn: Any, command: str, data: bytes) -> Any:
+    """Run `command` with `data` on its stdin. A command that ends before reading it all (no
+    python3 on the host: the shell exits at once) is not an SSH failure: its exit status and
+    stderr say what happened, whichever of the write and the exit comes first."""
+    async with conn.create_process(command, encoding=None) as proc:
+        with contextlib.suppress(BrokenPipeError, ConnectionError):
+            proc.stdin.write(data)
+            proc.stdin.write_eof()
+        return await proc.wait(check=False)
 
 
 def _last_line(data: Any) -> str:

@@ -15,7 +15,8 @@ from tests.screens.test_wizard import type_into, until
 async def test_options_ask_for_deployment_name_and_region(session: Session) -> None:
     app = create_app(session, start="options")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.current == "options")
+        await until(pilot, lambda: app.current == "options"
+                    and bool(app.screen.query("#deployment-name")))
         screen = app.screen
         assert screen.query_one("#deployment-name", Input).value == "sunbeam"
         assert screen.query_one("#region", Input).value == "RegionOne"

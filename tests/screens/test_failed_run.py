@@ -70,7 +70,9 @@ async def test_done_screen_hints_name_dry_run_and_the_state_dir(tmp_path: Path) 
     session = Session(settings, prefill=load_answers(EXAMPLES / "single-node.yaml"))
     app = create_app(session, start="progress")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.current == "done", timeout=60)
+        # The Done screen is current before its widgets are mounted: wait for the summary.
+        await until(pilot, lambda: app.current == "done" and bool(app.screen.query("#summary")),
+                    timeout=60)
         summary = str(app.screen.query_one("#summary", Static).render())
         state = tmp_path / "state"
         assert f"sunbeam-install status --dry-run --state-dir {state}" in summary

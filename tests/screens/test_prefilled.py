@@ -58,7 +58,9 @@ async def test_twelve_node_file_goes_from_welcome_to_done_intact(tmp_path: Path)
         assert set(got.pop("features")) == set(want.pop("features"))  # the Options list's order
         assert got == want
         await pilot.press("ctrl+n")
-        await until(pilot, lambda: app.current == "done", timeout=120)
+        # Current before its widgets are mounted: wait for the summary too.
+        await until(pilot, lambda: app.current == "done" and bool(app.screen.query("#summary")),
+                    timeout=120)
         assert "The cloud is deployed." in text_of(app, "#summary")
         await pilot.press("enter")
     assert app.return_value == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,10 @@ async def test_upgrade_wizard_moves_the_lab_from_2024_1_to_2025_1(
             if str(changes.get_row_at(i)[1]) == "keystone")
         assert keystone_change[2].startswith("2024.1/stable ")  # and its revision
         assert keystone_change[3] == "2025.1/stable"
+        # Charms and snaps counted alike here and on the Confirm screen (issue 14, item 21).
+        counted = re.search(r"\d+ charm refreshes and \d+ snap refreshes",
+                            text_of(app, "#change-summary"))
+        assert counted, text_of(app, "#change-summary")
 
         await pilot.press("ctrl+n")
         assert app.current == "upgrade-preflight"
@@ -96,10 +101,13 @@ async def test_upgrade_wizard_moves_the_lab_from_2024_1_to_2025_1(
         await pilot.press("ctrl+n")
         assert app.current == "upgrade-confirm"
         assert "from 2024.1 to 2025.1" in text_of(app, "#confirm-text")
+        assert f"({counted.group(0)})" in text_of(app, "#confirm-text")
         assert str(app.screen.query_one("#next", Button).label) == "Upgrade"
 
         await pilot.press("ctrl+n")
-        await until(pilot, lambda: app.current == "done", timeout=60)
+        # Current before its widgets are mounted: wait for the summary too.
+        await until(pilot, lambda: app.current == "done" and bool(app.screen.query("#summary")),
+                    timeout=60)
         assert "The cloud runs 2025.1 now." in text_of(app, "#summary")
         await pilot.press("enter")
     assert app.return_value == 0

@@ -312,7 +312,9 @@ async def test_full_dry_run_install_through_the_tui(session: Session) -> None:
             await pilot.press("space")
         await pilot.press("ctrl+n")
         assert app.current in ("progress", "done")  # time scale 0: it may be over already
-        await until(pilot, lambda: app.current == "done", timeout=60)
+        # Current before its widgets are mounted: wait for the summary too.
+        await until(pilot, lambda: app.current == "done" and bool(app.screen.query("#summary")),
+                    timeout=60)
         summary = text_of(app, "#summary")
         assert "The cloud is deployed." in summary
         assert "https://10.20.0.200/" in summary
