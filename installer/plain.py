@@ -168,11 +168,25 @@ class QuestionaryPrompter:
 
         return bool(questionary.confirm(question, default=default, **self.kwargs).unsafe_ask())
 
+    def _unavailable(self, choices: list[Choice]) -> str | None:
+        """Say why each unavailable choice cannot be chosen, whole and wrapped, before the
+        prompt: prompt_toolkit cuts a choice's line at the terminal's width ("It holds the root
+        filesy"). The choices themselves then point here."""
+        from installer.render.console import terminal_width, wrap_line
+
+        width = min(terminal_width(self.stdout) or 80, 80)
+        for c in choices:
+            if c.disabled:
+                for part in wrap_line(f"  {one_line(c.title)}: {c.disabled}", width, indent=2):
+                    self.say(part)
+        return "cannot be chosen, see above"
+
     def select(self, question: str, choices: list[Choice], default: str | None = None) -> str:
         import questionary
 
+        why = self._unavailable(choices)
         qs = [questionary.Choice(one_line(c.title), value=c.value,
-                                 disabled=neutralise(c.disabled) if c.disabled else None)
+                                 disabled=why if c.disabled else None)
               for c in choices]
         return str(questionary.select(question, choices=qs, default=default,
                                       **self.kwargs).unsafe_ask())
@@ -180,8 +194,9 @@ class QuestionaryPrompter:
     def checkbox(self, question: str, choices: list[Choice]) -> list[str]:
         import questionary
 
+        why = self._unavailable(choices)
         qs = [questionary.Choice(one_line(c.title), value=c.value, checked=c.checked,
-                                 disabled=neutralise(c.disabled) if c.disabled else None)
+                                 disabled=why if c.disabled else None)
               for c in choices]
         return [str(v) for v in questionary.checkbox(question, choices=qs,
                                                      **self.kwargs).unsafe_ask()]

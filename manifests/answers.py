@@ -18,8 +18,9 @@ from pydantic_core import PydanticCustomError
 
 from manifests.iprange import IpRange
 
-Role = Literal["control", "compute", "storage"]
-ROLES: tuple[Role, ...] = ("control", "compute", "storage")
+# `network`: Sunbeam's network role (MicroOVN, its network agents and token distributor).
+Role = Literal["control", "compute", "storage", "network"]
+ROLES: tuple[Role, ...] = ("control", "compute", "storage", "network")
 
 
 def _address(value: Any) -> IPv4Address | IPv6Address:
@@ -125,6 +126,7 @@ class Host(_Section):
     ssh_user: str | None = Field(
         None, pattern=r"^[a-z_][a-z0-9_.-]{0,31}$", description="SSH user for remote hosts"
     )
+    ssh_port: int = Field(22, ge=1, le=65535, description="SSH port for remote hosts")
     roles: list[Role] = Field(min_length=1, description="control, compute and/or storage")
     osd_devices: list[str] = Field(
         default_factory=list,

@@ -26,6 +26,8 @@ class Problem:
 
     def format(self) -> str:
         where = f"{self.path}: " if self.path else ""
+        if self.line <= 0:  # about the file as a whole (missing, unreadable): no position
+            return f"{self.file}: {where}{self.message}"
         return f"{self.file}:{self.line}:{self.col}: {where}{self.message}"
 
 
@@ -245,11 +247,18 @@ def _message(err: Any, loc: tuple[str | int, ...], data: Any) -> str:
     if kind == "bool_type" or kind == "bool_parsing":
         return f"must be true or false, not {_kind_of(value)}"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        if field == "vlan":
+            return vlan_out_of_range(value)
         return f"{_show(value)} is out of range: {err['msg'].lower()}"
     msg: str = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return msg[0].lower() + msg[1:] if msg else kind
+
+
+def vlan_out_of_range(value: Any) -> str:
+    """The one wording, in files and on the Network screen, for a VLAN id outside 1-4094."""
+    return f"VLAN {_show(value)} is out of range; use 1-4094"
 
 
 SHOW_MAX = 80

@@ -89,7 +89,10 @@ class Requirements(_M):
 class Feature(_M):
     description: str
     charms: list[str] = Field(default_factory=list)  # applications (keys of `charms`)
-    requires: list[str] = Field(default_factory=list)  # other features, enabled with it
+    # Other features it needs. Sunbeam enables them with it (features/interface/v1/base.py:
+    # 724-759); this installer refuses instead and names them (missing_requirements), so the
+    # answers file lists everything the install deploys.
+    requires: list[str] = Field(default_factory=list)
 
 
 class Release(_M):
@@ -187,6 +190,27 @@ class Release(_M):
             channel = spec.config.get("snap-channel")
             if isinstance(channel, str):
                 out.setdefault(spec.charm, Snap(channel=channel))
+        return out
+
+    def feature_needs(self, feature: str) -> list[str]:
+        """Every feature `feature` needs, directly or through another, nearest first."""
+        out: list[str] = []
+        todo = list(self.features[feature].requires) if feature in self.features else []
+        while todo:
+            name = todo.pop(0)
+            if name not in out and name != feature:
+                out.append(name)
+                todo += self.features[name].requires if name in self.features else []
+        return out
+
+    def missing_requirements(self, enabled: list[str]) -> dict[str, list[str]]:
+        """For each enabled feature, the features it needs that `enabled` lacks."""
+        have = set(enabled)
+        out: dict[str, list[str]] = {}
+        for f in dict.fromkeys(enabled):
+            missing = [r for r in self.feature_needs(f) if r not in have]
+            if missing:
+                out[f] = missing
         return out
 
     def all_charm_names(self) -> set[str]:

@@ -63,11 +63,30 @@ def storage_devices(a: Answers) -> Rule:
                 f"host {h.name} lists osd_devices but has no storage role; add storage to its "
                 "roles or remove osd_devices",
             )
-        if h.external_nic and "compute" not in h.roles:
+        if h.external_nic and not {"compute", "network"} & set(h.roles):
             yield (
                 (("hosts", i, "external_nic")),
                 f"host {h.name} names an external_nic but has no compute role; only compute "
                 "hosts carry the external network",
+            )
+
+
+def network_role(a: Answers) -> Rule:
+    """Sunbeam 2024.1 and 2025.1 refuse compute and network on one node unless the gated
+    `feature.split-roles` is on (provider/local/commands.py:675-678; reference §4); a network
+    node's external NIC goes to openstack-network-agents, which this installer does not set yet."""
+    for i, h in enumerate(a.hosts):
+        if "network" in h.roles and "compute" in h.roles:
+            yield (
+                ("hosts", i, "roles"),
+                f"host {h.name} has both the compute and the network role; Sunbeam does not "
+                "put them on one host (split roles are gated); give it one of the two",
+            )
+        elif "network" in h.roles and h.external_nic:
+            yield (
+                ("hosts", i, "external_nic"),
+                f"host {h.name} is a network host with an external_nic; this installer sets "
+                "the external NIC on compute hosts only (the hypervisor's action); remove it",
             )
 
 
@@ -251,12 +270,22 @@ def features_known(a: Answers) -> Rule:
                 ),
             )
             continue
-        for req in feature.requires:
-            if req not in enabled:
-                yield (
-                    ("features", i),
-                    (f"feature {f!r} needs the feature {req!r}; add {req} to features"),
-                )
+        missing = release.missing_requirements([f]).get(f, [])
+        missing = [m for m in missing if m not in enabled]
+        if len(missing) == 1:
+            yield (
+                ("features", i),
+                f"feature {f!r} needs the feature {missing[0]!r}; add {missing[0]} to features",
+            )
+        elif missing:
+            # Every requirement at once, those of its requirements too (caas: secrets,
+            # loadbalancer and, through secrets, vault), so one edit fixes it.
+            names = ", ".join(repr(m) for m in missing)
+            yield (
+                ("features", i),
+                f"feature {f!r} needs the features {names}; add {', '.join(missing)} to "
+                "features",
+            )
     for charm in a.software:
         if charm not in release.all_charm_names():
             yield (
@@ -296,6 +325,7 @@ RULES = [
     control_count,
     compute_present,
     storage_devices,
+    network_role,
     unique_hosts,
     local_host,
     addresses_in_management,

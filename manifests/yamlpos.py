@@ -284,6 +284,43 @@ def _problem(e: yaml.YAMLError) -> str:
     return str(e)
 
 
+_FLOW_OPENERS = {
+    "while parsing a flow sequence": ("[", "]", "list"),
+    "while parsing a flow mapping": ("{", "}", "mapping"),
+}
+
+
+def _char_at(text: str, mark: yaml.Mark) -> str:
+    lines = text.splitlines()
+    if 0 <= mark.line < len(lines) and 0 <= mark.column < len(lines[mark.line]):
+        return lines[mark.line][mark.column]
+    return ""
+
+
+def _syntax_problem(e: yaml.MarkedYAMLError, text: str) -> YamlProblem:
+    """PyYAML's syntax error in the operator's words, at the place to fix."""
+    mark = e.problem_mark or e.context_mark
+    if mark is not None and _char_at(text, mark) == "\t":
+        return YamlProblem(
+            "not valid YAML: a tab character here; YAML indents with spaces, so replace the tab "
+            "with spaces",
+            Mark(mark.line + 1, mark.column + 1),
+        )
+    brackets = _FLOW_OPENERS.get(e.context or "")
+    problem = e.problem or ""
+    if brackets and e.context_mark is not None and problem.startswith("did not find expected"):
+        # PyYAML notices only at the next token, often a line later: point at the opener.
+        opener, closer, kind = brackets
+        start = e.context_mark
+        return YamlProblem(
+            f"not valid YAML: the `{opener}` here is never closed; end its {kind} with "
+            f"`{closer}` (or add the comma missing between two of its values)",
+            Mark(start.line + 1, start.column + 1),
+        )
+    where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
+    return YamlProblem(f"not valid YAML: {_problem(e)}", where)
+
+
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
 
 
@@ -358,9 +395,7 @@ def load_with_positions(text: str, *, budget: int | None = None) -> tuple[Any, P
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-        raise YamlProblem(f"not valid YAML: {_problem(e)}", where) from None
+        raise _syntax_problem(e, text) from None
     except yaml.YAMLError as e:
         raise YamlProblem(f"not valid YAML: {e}", Mark(1, 1)) from None
     except RecursionError:  # the pure-Python composer, on deep nesting

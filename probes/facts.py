@@ -97,7 +97,9 @@ class Disk(_Facts):
     partitions: list[Name] = _many()  # kernel names: sda1, sda2
     mountpoints: list[PathText] = _many()  # of the disk or any partition
     holders: list[Name] = _many()  # dm-0, md0 ... of the disk or a partition
-    signature: Label | None = None  # filesystem or other signature: ext4, LVM2_member, gpt, ...
+    # filesystem or other signature: ext4, LVM2_member, gpt, ...; None when blank, "unknown"
+    # when the device could not be read (a probe that is not root): never eligible.
+    signature: Label | None = None
     holds_root: bool = False
     osd_eligible: bool = False
     ineligible_reason: Sentence | None = None  # one sentence when not eligible
@@ -169,6 +171,10 @@ class HostFacts(_Facts):
     snapd: Snapd = Field(default_factory=Snapd)
     free_space: list[FreeSpace] = _many()
     probe_errors: list[ErrorLine] = _many()  # readers that failed, one line each
+    # What the install runs there; None when unknown (a fixture tree, facts from before).
+    sudo_nopasswd: bool | None = None  # root, or `sudo -n true` succeeds
+    has_curl: bool | None = None  # on the probing user's PATH
+    has_python3: bool | None = None
 
     def nic(self, name: str) -> Nic | None:
         return next((n for n in self.nics if n.name == name), None)

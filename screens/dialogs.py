@@ -16,6 +16,13 @@ KEYS_HELP = (
 )
 
 
+def reflow(text: str) -> str:
+    """Help texts are wrapped in the source at 95 columns and the dialog is narrower: join each
+    paragraph's lines so the dialog wraps whole sentences (a blank line separates paragraphs)."""
+    paragraphs = text.strip().split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
 class HelpDialog(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1,enter,q", "dismiss", "Close"),
@@ -29,7 +36,7 @@ class HelpDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(f"[b]Help: {self.title_text}[/b]", markup=True)
-            yield Static(self.text.strip() + "\n\n" + KEYS_HELP, classes="help-text")
+            yield Static(reflow(self.text) + "\n\n" + KEYS_HELP, classes="help-text")
             yield Static("[dim]Esc or Enter closes this help.[/dim]", markup=True)
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -64,8 +64,21 @@ class Field(Vertical):
 
     def show(self, message: str | None) -> None:
         error = self.query_one(".field-error", Static)
+        if str(error.render()) == (message or "") and error.display == bool(message):
+            return
         error.update(message or "")
         error.display = bool(message)
+        # A line appearing or going (here or above) moves the fields below it: keep the one being
+        # typed into in view, at 80x24 it may be on the last line.
+        self.call_after_refresh(self._keep_focus_in_view)
+
+    def _keep_focus_in_view(self) -> None:
+        focused = self.screen.focused
+        if isinstance(focused, Input):
+            parent = focused.parent
+            # The field's own error goes with it, so the reader sees both.
+            target = parent if isinstance(parent, Field) else focused
+            target.scroll_visible(animate=False)
 
     @property
     def text(self) -> str:

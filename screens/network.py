@@ -16,6 +16,7 @@ from installer.interactive.probing import management_nic
 from screens.base import WizardScreen
 from screens.fields import Field, field_check
 from screens.hosttext import cell
+from screens.toggles import GlyphCheckbox
 
 EXTERNAL_FIELDS = ("external-cidr", "external-gateway", "external-range", "external-vlan")
 # Where a rule of the answers file about networks shows on this screen (by the rule's path).
@@ -81,7 +82,7 @@ cabled to it (Space selects; the management NIC is marked and best avoided)."""
                         placeholder="e.g. 10.20.0.200-10.20.0.220")
             yield Field("DNS servers (optional)", d.dns_servers,
                         lambda v: check_address_list("DNS servers", v), id="dns")
-            yield Checkbox("External network for floating IPs", d.external_enabled,
+            yield GlyphCheckbox("External network for floating IPs", d.external_enabled,
                            id="external", compact=True)
             yield Field("External CIDR", d.external_cidr, field_check("external.cidr"),
                         id="external-cidr", placeholder="e.g. 172.16.2.0/24")
@@ -194,6 +195,7 @@ cabled to it (Space selects; the management NIC is marked and best avoided)."""
             field = self.query_one(f"#{name}-field", Field)
             error = field.error() or rules.get(name)
             if error:
+                field.show(error)  # under the field too, not only in the status line
                 field.query_one("Input").focus()
                 return error
         return None

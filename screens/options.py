@@ -8,6 +8,7 @@ from textual.widgets import Label, Select, SelectionList
 
 from screens.base import WizardScreen
 from screens.fields import Field, field_check
+from screens.toggles import GlyphSelectionList
 
 
 class OptionsScreen(WizardScreen):
@@ -38,7 +39,7 @@ Features: optional services (Space toggles). Release: the OpenStack release to d
                         field_check("proxy.no_proxy", required=False), id="no-proxy")
             yield Label("Features ([b]Space[/b] toggles)", markup=True)
             features = self.session.feature_names()
-            yield SelectionList[str](
+            yield GlyphSelectionList(
                 *[(f"{name}: {desc}", name, name in d.features) for name, desc in features.items()],
                 id="features",
             )

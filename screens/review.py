@@ -16,6 +16,7 @@ from installer.interactive.install import PlanSummary
 from installer.interactive.notices import Notice, has_errors
 from screens.base import WizardScreen
 from screens.messages import ReviewReady
+from screens.toggles import GlyphCheckbox
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 
@@ -54,7 +55,7 @@ Save writes the answers file: `sunbeam-install --answers FILE` repeats this inst
         with VerticalScroll(id="body"):
             yield Static("[b]Findings[/b]", markup=True)
             yield Static("Checking…", id="findings")
-            yield Checkbox("I have read the warnings and accept them", False, id="accept",
+            yield GlyphCheckbox("I have read the warnings and accept them", False, id="accept",
                            compact=True)
             yield Static("[b]Plan[/b]", markup=True)
             yield Static("Planning…", id="plan")

@@ -67,9 +67,8 @@ too. Nothing changes before the Confirm screen."""
         snaps = sum(c.kind == "snap" for c in refresh)
         self.query_one("#change-summary", Static).update(
             f"{self.upgrade.deployed.release if self.upgrade.deployed else '?'} -> "
-            f"[b]{self.upgrade.target}[/b]: {charms} charm{'s' * (charms != 1)} and {snaps} "
-            f"snap refresh{'es' * (snaps != 1)}" + (" (unchanged shown)" if self.show_unchanged
-                                                    else " (u: show unchanged)"))
+            f"[b]{self.upgrade.target}[/b]: {refreshes(charms, snaps)}"
+            + (" (unchanged shown)" if self.show_unchanged else " (u: show unchanged)"))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         r = self.rows[int(str(event.row_key.value))]
@@ -86,6 +85,13 @@ too. Nothing changes before the Confirm screen."""
     def action_toggle_unchanged(self) -> None:
         self.show_unchanged = not self.show_unchanged
         self._fill()
+
+
+def refreshes(charms: int, snaps: int) -> str:
+    """The upgrade's refreshes counted alike on every screen: a charm refresh per application,
+    a snap refresh per snap and host (the plan's steps)."""
+    return (f"{charms} charm refresh{'es' * (charms != 1)} and "
+            f"{snaps} snap refresh{'es' * (snaps != 1)}")
 
 
 def _chan(channel: str | None, revision: str | None) -> str:

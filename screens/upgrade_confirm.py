@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from screens.base import UpgradeWizardScreen
+from screens.upgrade_changes import refreshes
 
 ORDER_TEXT = (
     "Order: the control plane one application at a time (database and messaging, then "
@@ -38,9 +39,11 @@ that fails stops it with the application named. Either way r on the progress scr
         ]
         summary = u.plan_summary
         if summary is not None:
-            kinds = ", ".join(f"{k.removeprefix('upgrade.')} {v}"
-                              for k, v in sorted(summary.by_kind.items()))
-            lines.append(f"Plan: {summary.steps} steps ({kinds}).")
+            kinds = dict(summary.by_kind)
+            counted = refreshes(kinds.pop("upgrade.charm", 0), kinds.pop("upgrade.snap", 0))
+            others = "".join(f", {k.removeprefix('upgrade.')} {v}"
+                             for k, v in sorted(kinds.items()))
+            lines.append(f"Plan: {summary.steps} steps ({counted}{others}).")
         lines += ["", ORDER_TEXT, "",
                   "Nothing has been changed yet. [b]Upgrade[/b] starts it; Esc goes back."]
         yield VerticalScroll(Static("\n".join(lines), markup=True, id="confirm-text"),

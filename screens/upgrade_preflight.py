@@ -14,6 +14,7 @@ from installer.interactive.upgrade import UpgradeSummary
 from screens.base import UpgradeWizardScreen, failure_of
 from screens.messages import UpgradeChecked
 from screens.review import findings_markup
+from screens.toggles import GlyphCheckbox
 
 
 class UpgradePreflightScreen(UpgradeWizardScreen):
@@ -34,7 +35,7 @@ cause and run `sunbeam-install upgrade` again. Warnings must be accepted with th
     def body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
             yield Static("Checking…", id="findings")
-            yield Checkbox("I have read the warnings and accept them", False, id="accept",
+            yield GlyphCheckbox("I have read the warnings and accept them", False, id="accept",
                            compact=True)
 
     def on_mount(self) -> None:

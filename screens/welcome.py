@@ -6,9 +6,10 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import RadioButton, RadioSet, Static
+from textual.widgets import RadioSet, Static
 
 from screens.base import WizardScreen
+from screens.toggles import GlyphRadioButton
 
 INTRO = (
     "This guided installer deploys an OpenStack cloud the Sunbeam way: the control plane runs "
@@ -26,8 +27,8 @@ class WelcomeScreen(WizardScreen):
     SHOW_BACK = False
     HELP = """\
 Choose what to do. "New deployment" builds a new cloud on the hosts you name next.
-Adding hosts to a deployed cloud and upgrading come in later versions of this wizard
-(upgrade: `sunbeam-install upgrade`).
+Adding hosts to a deployed cloud is not in this version. To upgrade a deployed cloud, quit and
+run `sunbeam-install upgrade`: it has its own wizard.
 With --dry-run nothing is changed: the install runs against a simulated lab."""
     BINDINGS: ClassVar = [("enter", "next", "Start")]
 
@@ -49,10 +50,10 @@ With --dry-run nothing is changed: the install runs against a simulated lab."""
                     f"{'are' if missing != 1 else 'is'} shown on the screen that asks for "
                     f"{'them' if missing != 1 else 'it'}.", id="prefilled")
             with RadioSet(id="mode"):
-                yield RadioButton("New deployment", value=True, id="mode-new")
-                yield RadioButton("Add hosts to a deployed cloud (not in this version)",
+                yield GlyphRadioButton("New deployment", value=True, id="mode-new")
+                yield GlyphRadioButton("Add hosts to a deployed cloud (not in this version)",
                                   disabled=True)
-                yield RadioButton("Upgrade (use `sunbeam-install upgrade`)", disabled=True)
+                yield GlyphRadioButton("Upgrade (use `sunbeam-install upgrade`)", disabled=True)
 
     def on_mount(self) -> None:
         self.query_one("#next").focus()

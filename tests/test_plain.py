@@ -121,3 +121,26 @@ def test_questionary_with_pipe_input_gives_the_same_answers(tmp_path: Path) -> N
     assert loaded.hosts[0].osd_devices == ["/dev/disk/by-id/wwn-0x5000c500a0290002"]
     assert str(loaded.network.loadbalancer_range) == "10.20.0.200-10.20.0.220"
     del down
+
+
+def test_questionary_says_a_long_reason_whole_within_80_columns() -> None:
+    """Issue 14 item 21: prompt_toolkit cut the root disk's reason at 80 columns."""
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from installer.plain import Choice
+
+    reason = ("It holds the root filesystem (/), so Ceph cannot have it; pick a disk with no "
+              "partitions, filesystem or LVM signature.")
+    title = "/dev/disk/by-id/wwn-0x5000c500a0290001 QEMU HARDDISK 100 GiB"
+    out = io.StringIO()
+    with create_pipe_input() as pipe:
+        pipe.send_text(" \r")
+        prompter = QuestionaryPrompter(input=pipe, output=DummyOutput(), stdout=out)
+        picked = prompter.checkbox("Disks for Ceph on node1 (they are wiped)", [
+            Choice(title, "root", False, reason),
+            Choice("/dev/disk/by-id/wwn-0x5000c500a0290002 QEMU HARDDISK 100 GiB", "sdb")])
+    assert picked == ["sdb"]
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    assert " ".join(line.strip() for line in lines) == f"{title}: {reason}"

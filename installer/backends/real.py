@@ -127,7 +127,7 @@ def real_backends(
     del state_dir  # nothing per-run is kept by the backends themselves yet
     local_hosts = {h.name for h in answers.hosts if h.address is None}
     targets = {
-        h.name: SshTarget(str(h.address), h.ssh_user)
+        h.name: SshTarget(str(h.address), h.ssh_user, h.ssh_port)
         for h in answers.hosts
         if h.address is not None
     }
@@ -176,7 +176,7 @@ async def probe_answer_hosts(
     of those that answered and, by host name, the one-line reason of those that did not."""
     from probes.facts import HostFacts
     from probes.local import probe_local
-    from probes.remote import probe_hosts
+    from probes.remote import probe_hosts, target_text
 
     facts: dict[str, HostFacts] = {}
     failures: dict[str, str] = {}
@@ -185,7 +185,7 @@ async def probe_answer_hosts(
         if h.address is None:
             facts[h.name] = probe_local()
         else:
-            remote[f"{h.ssh_user + '@' if h.ssh_user else ''}{h.address}"] = h.name
+            remote[target_text(str(h.address), h.ssh_port, h.ssh_user)] = h.name
     if remote:
         from installer.exits import Exit, UserError
         from probes.remote import KnownHostsError

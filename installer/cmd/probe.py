@@ -117,17 +117,99 @@ def run(args: argparse.Namespace) -> int:
     return int(Exit.OK)
 
 
+def _identity(facts: HostFacts) -> tuple[set[str], set[str]]:
+    """What tells one machine from another: its NICs' MACs and its addresses (loopback aside)."""
+    nics = [n for n in facts.nics if n.kind != "loopback"]
+    macs = {n.mac.lower() for n in nics if n.mac and n.mac.strip("0:")}
+    addresses = {str(i.ip) for n in nics for i in n.interfaces() if not i.ip.is_loopback}
+    return macs, addresses
+
+
+def same_machine(a: HostFacts, b: HostFacts) -> bool:
+    """Whether two facts describe one machine (probed twice, or by two of its addresses)."""
+    if a.hostname != b.hostname:
+        return False
+    (macs_a, addrs_a), (macs_b, addrs_b) = _identity(a), _identity(b)
+    if macs_a and macs_b:
+        return bool(macs_a & macs_b)
+    return bool(addrs_a & addrs_b)
+
+
+def _label(target: str) -> str:
+    """A file-name part for a target: its address and port, other characters as `_`."""
+    from probes.remote import TargetError, parse_target
+
+    try:
+        t = parse_target(target)
+        text = t.host if t.port == 22 else f"{t.host}_{t.port}"
+    except TargetError:
+        text = "local"
+    return "".join(c if c.isalnum() or c in ".-" else "_" for c in text)
+
+
+def _existing(path: Path) -> HostFacts | None:
+    from probes.facts import HostFacts
+
+    try:
+        return HostFacts.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def save_facts(out: Path, results: dict[str, HostFacts]) -> list[str]:
+    """Write <hostname>.json per host into `out`, never over another machine's file: a second
+    host reporting the same hostname (in this run, or in a file already there) is written as
+    <hostname>.<address>.json instead. The notices say which, one line each."""
+    notices: list[str] = []
+    written: dict[Path, tuple[str, HostFacts]] = {}
+
+    def taken(path: Path, facts: HostFacts) -> bool:
+        """Whether `path` holds another machine's facts (from this run or from before)."""
+        if path in written:
+            return not same_machine(written[path][1], facts)
+        if not path.exists():
+            return False
+        prior = _existing(path)
+        return prior is None or not same_machine(prior, facts)
+
+    for target, facts in results.items():
+        path = out / f"{facts.hostname}.json"
+        if taken(path, facts):
+            whence = (
+                f"was saved from {written[path][0]} in this run"
+                if path in written
+                else "already holds another machine's facts"
+            )
+            n, base = 1, f"{facts.hostname}.{_label(target)}"
+            first = path
+            path = out / f"{base}.json"
+            while taken(path, facts):
+                n += 1
+                path = out / f"{base}-{n}.json"
+            notices.append(
+                f"{target} reports hostname {facts.hostname}, but {first} {whence}: saved as "
+                f"{path} instead (rename it to <host>.json, the answers' host name, for "
+                "--facts DIR)"
+            )
+        path.write_text(facts.model_dump_json(indent=2) + "\n")
+        written[path] = (target, facts)
+    return notices
+
+
 def _emit(results: dict[str, HostFacts], args: argparse.Namespace, *, single: bool) -> None:
     if args.save:
         out = Path(args.save)
         try:
             out.mkdir(parents=True, exist_ok=True)
-            for facts in results.values():
-                (out / f"{facts.hostname}.json").write_text(facts.model_dump_json(indent=2) + "\n")
+            notices = save_facts(out, results)
         except OSError as e:
             raise UserError(
                 f"Cannot write facts to {out}: {e.strerror}; choose another --save DIR."
             ) from None
+        from installer.text import neutralise
+
+        for line in notices:
+            print(f"sunbeam-install: probe --save: {neutralise(line)}", file=sys.stderr)
     if args.json:
         if single:
             for facts in results.values():

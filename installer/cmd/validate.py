@@ -54,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     answers = loaded.answers
-    roles = {r: len(answers.hosts_with(r)) for r in ("control", "compute", "storage")}
+    from manifests.answers import ROLES
+
+    # Every role the schema knows; one nobody has (network, usually) is left out of the line.
+    roles = {r: n for r in ROLES if (n := len(answers.hosts_with(r))) or r != "network"}
     summary = ", ".join(f"{n} {r}" for r, n in roles.items())
     print(
         f"{args.file}: valid: release {answers.release}, {len(answers.hosts)} "

@@ -73,6 +73,10 @@ def check_field(key: str, value: str, *, required: bool = True) -> str | None:
         if not text.isdigit():
             return f"{label} {text!r} is not a number; write 1-4094 or leave it empty."
         candidate = int(text)
+        if not 1 <= candidate <= 4094:
+            from manifests.loader import vlan_out_of_range
+
+            return vlan_out_of_range(candidate) + "."
     try:
         _adapter(key).validate_python(candidate)
     except ValidationError as e:

@@ -313,13 +313,36 @@ class Session:
         try:
             answers = self.draft.to_answers()
         except ValidationError:
-            return {}
+            return self._external_overlap()
         found: dict[tuple[str | int, ...], str] = {}
         for rule in (rules.addresses_in_management, rules.loadbalancer_range,
                      rules.external_network):
             for path, message in rule(answers):
                 found.setdefault(path, sentence(message))
         return found
+
+    def _external_overlap(self) -> dict[tuple[str | int, ...], str]:
+        """The external network overlapping the management one, as soon as both CIDRs are
+        written (the full rule waits for the gateway and range too); the words of
+        `manifests.rules.external_network`."""
+        from ipaddress import ip_network
+
+        from installer.interactive.fields import check_field
+
+        d = self.draft
+        if not d.external_enabled or check_field("network.management_cidr", d.management_cidr) \
+                or check_field("external.cidr", d.external_cidr):
+            return {}
+        try:
+            mgmt = ip_network(d.management_cidr.strip(), strict=False)
+            ext = ip_network(d.external_cidr.strip(), strict=False)
+        except ValueError:
+            return {}
+        if ext.version != mgmt.version or not ext.overlaps(mgmt):
+            return {}
+        return {("network", "external", "cidr"): sentence(
+            f"external network {ext} overlaps the management network {mgmt}; "
+            "use a separate network")}
 
     def validate(self) -> list[Notice]:
         """The answers-file rules, then (when they pass) preflight against the probed facts."""

@@ -135,6 +135,24 @@ CHARMS: dict[str, CharmMeta] = {
         {"sunbeam-machine": (R, "sunbeam-machine")}, ("sunbeam-machine",),
         subordinate=True, container_scoped=("sunbeam-machine",), snap="epa-orchestrator",
     ),
+    # The network role (deploy-microovn). microovn's endpoints from its metadata.yaml
+    # (canonical/microovn-operator microovn/metadata.yaml) plus Juju's implicit juju-info; the
+    # token distributor's from its charmcraft.yaml; openstack-network-agents is a subordinate
+    # through juju-info (reference sunbeam-deployment.md §2.2). Their statuses without
+    # relations are not in the reference: the lab blocks none of them (no mandatory list).
+    "microovn": CharmMeta(
+        {"cluster": (R, "worker-cluster"), "certificates": (R, "tls-certificates"),
+         "ovsdb-external": (R, "ovsdb-cms"), "ovsdb": (P, "ovsdb"),
+         "cos-agent": (P, "cos_agent"), "juju-info": (P, "juju-info")},
+        ops_sunbeam=False,
+    ),
+    "microcluster-token-distributor": CharmMeta(
+        {"microcluster-cluster": (P, "worker-cluster")}, ops_sunbeam=False,
+    ),
+    "openstack-network-agents": CharmMeta(
+        {"juju-info": (R, "juju-info")},
+        subordinate=True, container_scoped=("juju-info",), snap="openstack-network-agents",
+    ),
     "designate-k8s": CharmMeta(
         {**_api(), "dns-backend": (R, "bind-rndc"), "dnsaas": (P, "designate")},
         ("database", "identity-service", "ingress-internal", "amqp", "dns-backend"),

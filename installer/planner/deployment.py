@@ -82,25 +82,31 @@ def scale(rule: str, topo: Topology, control: int, storage: bool) -> int:
 
 
 def enabled_features(answers: Answers, release: Release) -> list[str]:
-    """The answers' features and those they require (enabled with them, as Sunbeam does)."""
+    """The answers' features, each after those it requires. A missing requirement is refused
+    (manifests/rules.py says so first, at validation): the installer deploys the features the
+    answers list and no others; it does not enable requirements silently as Sunbeam does."""
+    unknown = [f for f in answers.features if f not in release.features]
+    if unknown:
+        known = ", ".join(sorted(release.features)) or "none"
+        raise PlanError(
+            f"Feature {unknown[0]!r} is not in release {release.release}; choose among {known}."
+        )
+    missing = release.missing_requirements(list(answers.features))
+    if missing:
+        f, needs = next(iter(missing.items()))
+        raise PlanError(
+            f"Feature {f!r} needs {', '.join(needs)}; add {', '.join(needs)} to features."
+        )
     out: list[str] = []
 
-    def add(name: str, wanted_by: str | None) -> None:
-        if name in out:
-            return
-        feature = release.features.get(name)
-        if feature is None:
-            known = ", ".join(sorted(release.features)) or "none"
-            by = f" (required by {wanted_by})" if wanted_by else ""
-            raise PlanError(
-                f"Feature {name!r}{by} is not in release {release.release}; choose among {known}."
-            )
-        for req in feature.requires:
-            add(req, name)
-        out.append(name)
+    def add(name: str) -> None:
+        if name not in out:
+            for req in release.features[name].requires:
+                add(req)
+            out.append(name)
 
     for f in answers.features:
-        add(f, None)
+        add(f)
     return out
 
 

@@ -67,7 +67,8 @@ CHECKS: tuple[Check, ...] = (
     platform.probe_errors,
 )
 # Only meaningful on real hosts: the lab's hosts have no snapd and need none.
-REAL_MODE_CHECKS: tuple[Check, ...] = (platform.snapd,)
+REAL_MODE_CHECKS: tuple[Check, ...] = (platform.snapd, platform.remote_tools,
+                                       platform.juju_ssh_port)
 
 _RANK = {s: n for n, s in enumerate(SEVERITIES)}
 

@@ -7,6 +7,7 @@ from installer.preflight.finding import Finding
 from manifests.answers import Answers
 from manifests.release import Release
 from probes.facts import Disk, HostFacts
+from probes.readers.eligibility import UNKNOWN_SIGNATURE
 
 
 def _name(d: Disk) -> str:
@@ -60,6 +61,24 @@ def osd_devices(answers: Answers, facts: Facts, release: Release) -> list[Findin
                 )
                 continue
             claimed[disk.name] = device
+            if not disk.osd_eligible and disk.signature == UNKNOWN_SIGNATURE:
+                out.append(
+                    Finding(
+                        severity="error",
+                        code="osd-device-unknown",
+                        host=host.name,
+                        message=f"OSD device {device} on host {host.name} could not be read "
+                        "by the probe, so whether it holds data is unknown.",
+                        hint="Run as root so the disk's signature can be read: "
+                        + (
+                            f"the probe runs as the SSH user, so use ssh_user root for {host.name}."
+                            if host.address is not None
+                            else "`sudo sunbeam-install ...` on this machine."
+                        ),
+                        path=path,
+                    )
+                )
+                continue
             if not disk.osd_eligible:
                 reason = (disk.ineligible_reason or "the probe found it in use").rstrip(".")
                 out.append(

@@ -12,6 +12,7 @@ from installer.preflight._common import Facts, hosts_with_facts, join
 from installer.preflight.finding import Finding
 from manifests.answers import Answers
 from manifests.release import Release
+from probes.remote import target_text
 
 AMD64 = {"x86_64", "amd64"}
 ARM64 = {"aarch64", "arm64"}
@@ -22,8 +23,11 @@ def facts_missing(answers: Answers, facts: Facts, release: Release) -> list[Find
     for i, host in enumerate(answers.hosts):
         if host.name in facts:
             continue
-        user = f"{host.ssh_user}@" if host.ssh_user else ""
-        target = f"{user}{host.address}" if host.address else "this machine"
+        target = (
+            target_text(str(host.address), host.ssh_port, host.ssh_user)
+            if host.address
+            else "this machine"
+        )
         out.append(
             Finding(
                 severity="error",
@@ -144,6 +148,48 @@ def snapd(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
     return out
 
 
+def remote_tools(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
+    """Real mode, remote hosts: the install runs `sudo -n` there (as the SSH user), talks to
+    snapd with curl and probes with python3. Facts that do not say (older files) are skipped."""
+    out = []
+    for i, host, hf in hosts_with_facts(answers, facts):
+        if host.address is None:
+            continue  # this machine: the install runs as root and uses snapd's socket
+        who = host.ssh_user or "the SSH user"
+        target = target_text(str(host.address), host.ssh_port, host.ssh_user)
+        if hf.sudo_nopasswd is False:
+            out.append(
+                Finding(
+                    severity="error",
+                    code="sudo-not-passwordless",
+                    host=host.name,
+                    message=f"On host {host.name}, `sudo -n true` fails for {who}: the install "
+                    "runs its commands there with sudo and can never answer a password prompt.",
+                    hint=f"Install sudo on {host.name} and give {who} passwordless sudo (a "
+                    "NOPASSWD line in /etc/sudoers.d), or use root as ssh_user; check with "
+                    f"`ssh {target} sudo -n true`.",
+                    path=["hosts", i, "ssh_user" if host.ssh_user else "address"],
+                )
+            )
+        for tool, present, package in (
+            ("curl", hf.has_curl, "curl"),
+            ("python3", hf.has_python3, "python3-minimal"),
+        ):
+            if present is False:
+                out.append(
+                    Finding(
+                        severity="error",
+                        code="tool-missing",
+                        host=host.name,
+                        message=f"Host {host.name} has no {tool} on {who}'s PATH; the install "
+                        f"needs it there.",
+                        hint=f"Run `sudo apt install {package}` on {host.name}.",
+                        path=["hosts", i, "address"],
+                    )
+                )
+    return out
+
+
 def probe_errors(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
     """Readers that failed leave facts at their defaults; say so, since other checks used them."""
     out = []
@@ -162,3 +208,23 @@ def probe_errors(answers: Answers, facts: Facts, release: Release) -> list[Findi
             )
         )
     return out
+
+
+def juju_ssh_port(answers: Answers, facts: Facts, release: Release) -> list[Finding]:
+    """Real mode: Juju's manual provisioning (`juju add-machine ssh:[user@]host`) has no port;
+    it reaches every machine on port 22. A host answered with another ssh_port is probed and
+    driven on it, but Juju could not add it: refuse it before anything changes."""
+    del facts, release
+    return [
+        Finding(
+            severity="error",
+            code="ssh-port-for-juju",
+            host=host.name,
+            message=f"Host {host.name} has ssh_port {host.ssh_port}, but Juju adds machines "
+            "over SSH on port 22 only (`juju add-machine ssh:user@host` takes no port).",
+            hint=f"Make sshd on {host.name} listen on port 22 as well, and leave ssh_port out.",
+            path=["hosts", i, "ssh_port"],
+        )
+        for i, host in enumerate(answers.hosts)
+        if host.address is not None and host.ssh_port != 22
+    ]

@@ -75,6 +75,18 @@ def fit_to_terminal(lines: list[str], stream: IO[str], width: int | None = None)
     return [part for line in lines for part in wrap_line(line, width)]
 
 
+# The runner logs why a step is tried again as "attempt N failed: REASON; retrying in Xs".
+_RETRY_FAILED = " failed: "
+_RETRY_WAIT = "; retrying in "
+
+
+def retry_reason(line: str) -> str | None:
+    """REASON from the runner's retry log line, or None for any other line."""
+    if not line.startswith("attempt ") or _RETRY_FAILED not in line:
+        return None
+    return line.split(_RETRY_FAILED, 1)[1].rsplit(_RETRY_WAIT, 1)[0]
+
+
 def _clock(t: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(t))
 
@@ -99,6 +111,7 @@ class PlainRenderer:
         self._titles: dict[str, str] = {}
         self._total = 0
         self._finished = 0
+        self._retry_reasons: dict[str, str] = {}
 
     def _line(self, t: float, text: str) -> None:
         parts = wrap_line(f"{_clock(t)} {neutralise(text)}", self.width, indent=len("00:00:00 ")
@@ -108,7 +121,12 @@ class PlainRenderer:
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, StepLog):
-            return  # log lines go to the run's log file; the failure report shows the tail
+            # Log lines go to the run's log file (the failure report shows the tail); only why a
+            # step is retried is kept, for the retry line.
+            reason = retry_reason(event.line)
+            if reason is not None:
+                self._retry_reasons[event.step] = reason
+            return
         if isinstance(event, StepProgress):
             label = event.message + (
                 f" ({event.fraction:.0%})" if event.fraction is not None else ""
@@ -122,7 +140,9 @@ class PlainRenderer:
             # the step runs (not always the host it is about: "Disable node4 for scheduling"
             # runs on a control host), so it is not appended to the title.
             verb = "start " if event.attempt == 1 else f"retry#{event.attempt}"
-            self._line(event.time, f"{verb} {event.step}: {event.title}")
+            reason = self._retry_reasons.pop(event.step, None) if event.attempt > 1 else None
+            after = f" (attempt {event.attempt - 1} failed: {reason})" if reason else ""
+            self._line(event.time, f"{verb} {event.step}: {event.title}{after}")
         elif isinstance(event, StepFinished):
             self._finished += 1
             self._last_progress.pop(event.step, None)
@@ -179,6 +199,7 @@ class RichRenderer:
         self.task = self.progress.add_task("Installing", total=None)
         self.running: dict[str, list[str]] = {}  # step -> [host, last progress message]
         self.logs: deque[str] = deque(maxlen=log_lines)
+        self.retry_reasons: dict[str, str] = {}  # step -> why its last attempt failed
         self._last_draw = 0.0
         # No refresh thread: we redraw from the event callback, so nothing reads our dicts
         # from another thread while the runner changes them.
@@ -217,12 +238,20 @@ class RichRenderer:
 
         if isinstance(event, StepLog):
             self.logs.append(f"{event.step}: {event.line}")
+            reason = retry_reason(event.line)
+            if reason is not None:
+                self.retry_reasons[event.step] = reason
         elif isinstance(event, StepProgress):
             if event.step in self.running:
                 pct = f" {event.fraction:.0%}" if event.fraction is not None else ""
                 self.running[event.step][1] = event.message + pct
         elif isinstance(event, StepStarted):
             note = "" if event.attempt == 1 else f"retry {event.attempt}"
+            reason = self.retry_reasons.pop(event.step, None) if event.attempt > 1 else None
+            if reason:
+                note += f" after: {reason}"
+                self.console.print(f"[yellow]↻[/] {escape(one_line(event.step))} retried "
+                                   f"(attempt {event.attempt}): {escape(one_line(reason))}")
             self.running[event.step] = [event.host or "", note]
         elif isinstance(event, StepFinished):
             self.running.pop(event.step, None)

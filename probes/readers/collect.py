@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import cpu, disk, net, system
+from . import cpu, disk, net, system, tools
 
 
 def gather(root: str = "/") -> dict:
@@ -44,6 +44,7 @@ def gather(root: str = "/") -> dict:
     facts["os"] = attempt("os", system.read_os, root, facts["cpu"].get("architecture")) or {}
     facts["snapd"] = attempt("snapd", system.read_snapd, root) or {}
     facts["free_space"] = attempt("free space", system.read_free_space, root) or []
+    facts.update(attempt("tools", tools.read_tools, root) or {})
     return facts
 
 

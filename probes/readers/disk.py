@@ -9,7 +9,7 @@ import os
 import struct
 
 from . import _fs
-from .eligibility import osd_ineligible_reason
+from .eligibility import UNKNOWN_SIGNATURE, osd_ineligible_reason
 
 # Kernel names of block devices that are never disks an operator would hand to Ceph.
 _SKIP_PREFIXES = ("loop", "ram", "zram", "dm-", "md", "sr", "nbd", "fd", "rbd")
@@ -147,8 +147,9 @@ def read_disks(root: str = "/") -> tuple[list[dict], list[str]]:
         udev = _udev_props(root, devnums[name])
         sig = udev.get("ID_FS_TYPE") or udev.get("ID_PART_TABLE_TYPE")
         if not sig:
+            # Unreadable (not root): "unknown", never taken for a blank disk.
             head = _read_head(root, name)
-            sig = signature(head) if head else None
+            sig = UNKNOWN_SIGNATURE if head is None else signature(head)
         device = base + "/device"
         wwn = _fs.read(root, base + "/wwid") or _fs.read(root, device + "/wwid")
         disk = {

@@ -11,6 +11,13 @@ from typing import Any
 # ceph-volume refuses devices under 5 GB.
 MIN_OSD_BYTES = 5 * 1000**3
 
+# The signature of a disk whose first bytes could not be read (a probe that is not root).
+UNKNOWN_SIGNATURE = "unknown"
+UNKNOWN_REASON = (
+    "its signature could not be read (the probe was not root), so it may hold data; "
+    "probe as root to know whether it is empty"
+)
+
 _FILESYSTEMS = {"ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "ntfs", "zfs_member", "swap"}
 
 
@@ -59,6 +66,8 @@ def osd_ineligible_reason(disk: Any) -> str | None:
         return "holds a LUKS encrypted volume; wipe it first"
     if sig == "linux_raid_member":
         return "was part of a RAID array (md superblock); wipe it first"
+    if sig == UNKNOWN_SIGNATURE:
+        return UNKNOWN_REASON
     if sig in _FILESYSTEMS or sig:
         return f"holds a {sig} filesystem; wipe it first"
     size = int(_get(disk, "size_bytes", 0) or 0)

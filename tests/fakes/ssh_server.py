@@ -110,13 +110,22 @@ async def start_ssh_server(
                 dst.write(chunk)
 
         feeder = asyncio.ensure_future(feed())
+        copies = [
+            asyncio.ensure_future(copy(proc.stdout, process.stdout)),
+            asyncio.ensure_future(copy(proc.stderr, process.stderr)),
+        ]
         try:
-            await asyncio.gather(
-                copy(proc.stdout, process.stdout), copy(proc.stderr, process.stderr)
-            )
+            await asyncio.gather(*copies)
             code = await proc.wait()
         except (asyncio.CancelledError, asyncssh.Error):
             with_kill(proc)
+            # Reap it and read its pipes to their end now, while the loop runs: left to garbage
+            # collection, its transport closes after the test's loop ("Event loop is closed").
+            for task in (*copies, feeder):
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*copies, feeder, return_exceptions=True)
+                await proc.communicate()
             raise
         feeder.cancel()
         process.exit(code)

@@ -132,10 +132,14 @@ def test_scales_follow_sunbeams_rules() -> None:
 
 
 def test_features_add_their_charms_and_required_features() -> None:
+    # caas requires secrets and loadbalancer (caas/feature.py:649-654); secrets requires vault.
+    # Sunbeam enables them with it; this installer refuses and names them all (README,
+    # `features`), and deploys what the answers list once they do.
     a = example("single-node").model_copy(update={"features": ["caas"]})
+    with pytest.raises(PlanError, match=r"Feature 'caas' needs secrets, loadbalancer, vault; add"):
+        plan(a, load_release(a.release))
+    a = a.model_copy(update={"features": ["caas", "secrets", "loadbalancer", "vault"]})
     p = plan(a, load_release(a.release))
-    # caas requires secrets and loadbalancer (caas/feature.py:649-654); secrets requires vault:
-    # Sunbeam enables them with it, and so does the plan.
     for app in ("magnum", "octavia", "barbican", "vault"):
         assert f"juju.deploy:{app}" in p
     assert "juju.deploy:heat" not in p  # orchestration was the 2024 requirement, no longer

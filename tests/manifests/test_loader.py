@@ -60,13 +60,18 @@ def test_comment_only_file_is_empty() -> None:
 
 
 def test_yaml_syntax_error_points_at_line() -> None:
+    # The `[` that is never closed, on its own line (PyYAML notices it a line later).
     [p] = problems("version: 1\nhosts:\n  - name: [node1\n")
-    assert p.startswith("a.yaml:4:1: not valid YAML")
+    assert p.startswith("a.yaml:3:11: not valid YAML: the `[` here is never closed; "), p
+    assert "`]`" in p
+    [p] = problems("version: 1\nfeatures: {a: 1\nrelease: '2025.1'\n")
+    assert p.startswith("a.yaml:2:11: not valid YAML: the `{` here is never closed"), p
 
 
 def test_tab_indentation() -> None:
     [p] = problems("version: 1\nhosts:\n\t- name: x\n")
     assert p.startswith("a.yaml:3:1: not valid YAML")
+    assert "tab" in p and "spaces" in p, p
 
 
 def test_list_where_mapping_belongs() -> None:
@@ -109,7 +114,7 @@ def test_ten_megabyte_file(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(AnswersError) as e:
         load_answers(tmp_path / "nope.yaml")
-    assert str(e.value) == f"{tmp_path / 'nope.yaml'}:0:0: no such file"
+    assert str(e.value) == f"{tmp_path / 'nope.yaml'}: no such file"
 
 
 def test_directory(tmp_path: Path) -> None:
@@ -130,7 +135,7 @@ def test_unknown_keys_at_every_depth() -> None:
     assert any(
         p.startswith("a.yaml:")
         and "hosts[1].rack: unknown key 'rack'; expected one of: "
-        "name, address, ssh_user, roles, osd_devices, external_nic"
+        "name, address, ssh_user, ssh_port, roles, osd_devices, external_nic"
         in p
         for p in ps
     )
@@ -150,7 +155,7 @@ def test_several_errors_at_once_with_positions() -> None:
     ps = problems((FIXTURES / "answers" / "bad-everything.yaml").read_text())
     assert ps == [
         "a.yaml:7:5: hosts[0].colour: unknown key 'colour'; expected one of: name, address, "
-        "ssh_user, roles, osd_devices, external_nic",
+        "ssh_user, ssh_port, roles, osd_devices, external_nic",
         "a.yaml:9:14: hosts[1].address: '10.20.0.300' is not an IP address; write one such as "
         "10.20.0.11",
         "a.yaml:12:20: network.management_cidr: '10.0.0.0/33' is not a valid network: the prefix "
@@ -206,7 +211,11 @@ def test_missing_required_keys_point_at_parent() -> None:
             "roles: [compute, compute]",
             "hosts[0].roles: lists compute more than once; name each role once",
         ),
-        ("    vlan: null", "    vlan: 5000", "network.external.vlan: 5000 is out of range"),
+        (
+            "    vlan: null",
+            "    vlan: 5000",
+            "network.external.vlan: VLAN 5000 is out of range; use 1-4094",
+        ),
         (
             "    vlan: null",
             "    vlan: ten",
@@ -292,3 +301,11 @@ def test_benchmark_generator_gives_valid_files() -> None:
 
     answers = load_answers_text(generate(60), "gen.yaml").answers
     assert len(answers.hosts) == 60 and len(answers.hosts_with("control")) == 3
+
+
+def test_vlan_out_of_range_on_the_network_screen() -> None:
+    from installer.interactive.fields import check_field
+
+    assert check_field("external.vlan", "5000") == "VLAN 5000 is out of range; use 1-4094."
+    assert check_field("external.vlan", "0") == "VLAN 0 is out of range; use 1-4094."
+    assert check_field("external.vlan", "100") is None

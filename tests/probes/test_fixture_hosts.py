@@ -226,3 +226,21 @@ def test_a_crashing_reader_is_reported_in_probe_errors(tmp_path: Path) -> None:
     assert len(f.probe_errors) == 1
     assert f.probe_errors[0].startswith("network: ValueError")
     assert f.cpu is not None
+
+
+def test_a_disk_the_probe_cannot_read_is_unknown_never_blank(tmp_path: Path) -> None:
+    """As a normal user /dev/sdX is unreadable: its signature is unknown and it is not offered
+    to Ceph (here the device node is a directory: unreadable even for root)."""
+    import shutil
+
+    tree = tmp_path / "server-2s"
+    shutil.copytree(HOSTS / "server-2s", tree, symlinks=True)
+    before = probe_local(str(tree)).disk("sdd")
+    assert before is not None and before.osd_eligible and before.signature is None
+    (tree / "dev" / "sdd").unlink()
+    (tree / "dev" / "sdd").mkdir()
+    sdd = probe_local(str(tree)).disk("sdd")
+    assert sdd is not None
+    assert sdd.signature == "unknown"
+    assert not sdd.osd_eligible
+    assert sdd.ineligible_reason and "root" in sdd.ineligible_reason

@@ -15,10 +15,13 @@ from tests.fakes.real import SNAPD, SSHD, RealSnapd, RealSshd, need, start_sshd
 PLAIN = "sbi-plain"
 NOISY = "sbi-noisy"  # .bashrc prints to stdout and stderr, as a chatty motd script would
 NO_PYTHON = "sbi-nopy"  # no python3 on PATH
+NO_CURL = "sbi-nocurl"  # python3 and nothing else on PATH: no curl, no sudo
 USERS = {
     PLAIN: "",
     NOISY: 'echo "Welcome to node2 {not json}"\necho "bashrc warning" >&2\n',
     NO_PYTHON: "export PATH=/nonexistent\n",
+    NO_CURL: 'mkdir -p "$HOME/bin" && ln -sf /usr/bin/python3 "$HOME/bin/python3"\n'
+    'export PATH="$HOME/bin"\n',
 }
 
 
