@@ -24,7 +24,8 @@ class RolesScreen(WizardScreen):
     HELP = """\
 Give each host its roles. Control runs the OpenStack control plane (on Kubernetes): 1 host, or
 3 or more for high availability. Compute runs virtual machines: at least one host. Storage
-gives disks to Ceph: choose the disks on the Storage screen.
+gives disks to Ceph: choose the disks on the Storage screen. Network runs OVN's gateway
+(MicroOVN and the network agents) on hosts that are not compute hosts.
 Move with the arrows; Space toggles the role under the cursor; d applies the suggested
 layout (1-3 hosts: every host does everything; more: 3 control, all compute, storage where
 there are free disks)."""

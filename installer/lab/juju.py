@@ -521,7 +521,8 @@ class LabJuju:
                     if workload != "active":
                         pending.append((unit.settle_at, name, f"{workload}: {message}"))
             if not pending:
-                progress(f"{total} units of {len(apps)} applications active", 1.0)
+                progress(f"{total} unit{'s' if total != 1 else ''} of {len(apps)} "
+                         f"application{'s' if len(apps) != 1 else ''} active", 1.0)
                 return
             pending.sort()
             settle_at, first, what = pending[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import Static
 
 from installer.interactive.install import Session
@@ -26,3 +28,14 @@ async def test_help_text_is_not_broken_mid_sentence(session: Session) -> None:
 def test_welcome_help_says_how_to_upgrade_now() -> None:
     assert "later version" not in WelcomeScreen.HELP
     assert "sunbeam-install upgrade" in WelcomeScreen.HELP
+
+
+def test_upgrade_wizard_quit_dialog_names_the_upgrade(tmp_path: Path) -> None:
+    from installer.interactive.upgrade import UpgradeSession
+    from installer.pipeline import RunSettings
+    from screens.upgrade_app import create_upgrade_app
+
+    upgrade = UpgradeSession(RunSettings(dry_run=True, state_dir=tmp_path, time_scale=0))
+    question = create_upgrade_app(upgrade).quit_question()
+    assert question.startswith("Quit the upgrade wizard?"), question
+    assert "installer" not in question

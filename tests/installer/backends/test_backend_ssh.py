@@ -110,6 +110,34 @@ async def test_timeout_stops_the_command(sshd: SshServer, known: Path) -> None:
     await conns.close()
 
 
+async def test_a_stopped_remote_command_is_reaped_before_the_loop_ends(
+    sshd: SshServer, known: Path
+) -> None:
+    """Issue 14 item 21: when the loop ends, its leftover tasks are cancelled; the fake server's
+    handler then killed its command but left the transport to the garbage collector, which
+    closed it after the loop ("Event loop is closed", an unraisable warning)."""
+    import asyncio
+    import contextlib
+    import gc
+    from asyncio.base_subprocess import BaseSubprocessTransport
+
+    conns = _connections(sshd, known)
+    with pytest.raises(BackendError):
+        await _hosts(conns).run("node2", ["sleep", "5"], log=lambda _: None, timeout=0.3)
+    await conns.close()
+    handlers = [t for t in asyncio.all_tasks()
+                if getattr(t.get_coro(), "__qualname__", "").endswith("<locals>.handle")]
+    assert handlers  # still running `sleep 5`, as at the end of a test
+    for task in handlers:  # what the loop's shutdown does to them
+        task.cancel()
+    for task in handlers:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    open_transports = [o for o in gc.get_objects()
+                       if isinstance(o, BaseSubprocessTransport) and not o.is_closing()]
+    assert open_transports == []
+
+
 async def test_unknown_host_key_refused_then_accepted_new(sshd: SshServer, tmp_path: Path) -> None:
     empty = tmp_path / "kh-empty"
     conns = _connections(sshd, empty)
