@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,18 +20,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import yaml
 
+    from installer.cmd.plan import load_for_planning
     from installer.exits import Exit
-    from installer.pipeline.runs import load_release_for
     from installer.planner import bundle
     from installer.secrets import redact_url_credentials
-    from manifests.loader import AnswersError, load_answers
 
-    try:
-        answers = load_answers(args.file)
-    except AnswersError as e:
-        print(str(e), file=sys.stderr)
+    loaded = load_for_planning(args.file)
+    if loaded is None:
         return int(Exit.INVALID)
-    models = bundle(answers, load_release_for(answers))
+    models = bundle(*loaded)
     if args.json:
         print(redact_url_credentials(json.dumps({"models": models}, indent=2)))
         return int(Exit.OK)

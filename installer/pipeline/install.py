@@ -63,11 +63,9 @@ class InstallJob:
 
     def start(self) -> RunSetup:
         """Journal a new install run of the plan; the caller executes and closes it."""
-        setup = new_run(kind="install", settings=self.settings, state=self.state,
-                        plan=self.plan(), answers=self.answers, answers_path=self.answers_path,
-                        release=self.release, backends=self.opened.backends)
-        setup.lab = self.opened.lab
-        return setup
+        return new_run(kind="install", settings=self.settings, state=self.state,
+                       plan=self.plan(), answers=self.answers, answers_path=self.answers_path,
+                       release=self.release, backends=self.opened.backends, lab=self.opened.lab)
 
 
 def prepare_state(settings: RunSettings) -> StateDir:

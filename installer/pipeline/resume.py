@@ -68,10 +68,9 @@ async def continue_setup(settings: RunSettings, state: StateDir, last: RunRecord
         from installer.upgrade.steps import scale_waits
 
         scale_waits(plan, opened.lab.time_scale)
-    setup = continue_run(run=last, settings=run_settings, state=state, plan=plan,
-                         answers=answers, release=release, backends=opened.backends)
-    setup.lab = opened.lab
-    return setup
+    return continue_run(run=last, settings=run_settings, state=state, plan=plan,
+                        answers=answers, release=release, backends=opened.backends,
+                        lab=opened.lab)
 
 
 @contextlib.asynccontextmanager

@@ -115,6 +115,7 @@ def new_run(
     backends: Backends,
     extra_options: Mapping[str, Any] | None = None,
     run_id: str | None = None,
+    lab: Lab | None = None,
 ) -> RunSetup:
     """Record a new run in the journal (as `run_id` when given) and open its log."""
     from installer.secrets import answers_snapshot
@@ -143,7 +144,7 @@ def new_run(
                 "dry-run" if settings.dry_run else "real",
                 answers_path or "the interactive installer")
     return RunSetup(kind, state, journal, rec.id, plan, answers, release, backends, secrets,
-                    logger, log_path, run_options(settings), settings)
+                    logger, log_path, run_options(settings), settings, lab)
 
 
 def continue_run(
@@ -155,6 +156,7 @@ def continue_run(
     answers: Answers,
     release: Release,
     backends: Backends,
+    lab: Lab | None = None,
 ) -> RunSetup:
     """Reopen run `run` of the journal to continue it (its finished steps stay finished)."""
     from installer.state import open_run_log
@@ -168,7 +170,7 @@ def continue_run(
     logger.info("resume of %s run %s", run.kind, run.id)
     kind: RunKind = "upgrade" if run.kind == "upgrade" else "install"
     return RunSetup(kind, state, journal, run.id, plan, answers, release, backends, secrets,
-                    logger, log_path, run_options(settings), settings)
+                    logger, log_path, run_options(settings), settings, lab)
 
 
 async def execute(setup: RunSetup, emit: Callable[[Event], None],

@@ -117,15 +117,13 @@ class UpgradeJob:
             compute_batch=options.compute_batch,
             disable_scheduling=options.disable_scheduling, deployed=deployed,
         ))
-        setup = new_run(
+        return new_run(
             kind="upgrade", settings=self.settings, state=self.state, plan=plan,
             answers=self.answers.model_copy(update={"release": target.release}),
             answers_path=self.answers_path, release=target, backends=self.opened.backends,
             extra_options={"upgrade_from": deployed.release, "upgrade_to": target.release},
-            run_id=run_id,
+            run_id=run_id, lab=self.opened.lab,
         )
-        setup.lab = self.opened.lab
-        return setup
 
 
 def load_answers_path(path: str) -> Answers:

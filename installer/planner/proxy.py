@@ -20,45 +20,35 @@ from manifests.answers import Answers
 SYSTEM_SNAP = "system"  # snapd's pseudo-snap for system options: `snap set system proxy.http=…`
 
 
-def snap_proxy(answers: Answers) -> dict[str, str]:
-    """snapd's system options for the proxy (`snap set system proxy.http=… proxy.https=…`)."""
+def _proxy_settings(
+    answers: Answers, http: tuple[str, ...], https: tuple[str, ...], no_proxy: str
+) -> dict[str, str]:
+    """The answers' proxy under one consumer's key names; no_proxy only beside a proxy."""
     p = answers.proxy
     values: dict[str, str] = {}
-    if p.http:
-        values["proxy.http"] = p.http
-    if p.https:
-        values["proxy.https"] = p.https
+    for keys, url in ((http, p.http), (https, p.https)):
+        if url:
+            values.update(dict.fromkeys(keys, url))
     if values and p.no_proxy:
-        values["proxy.no-proxy"] = p.no_proxy
+        values[no_proxy] = p.no_proxy
     return values
+
+
+def snap_proxy(answers: Answers) -> dict[str, str]:
+    """snapd's system options for the proxy (`snap set system proxy.http=… proxy.https=…`)."""
+    return _proxy_settings(answers, ("proxy.http",), ("proxy.https",), "proxy.no-proxy")
 
 
 def model_proxy(answers: Answers) -> dict[str, str]:
     """Juju model config for the proxy, as Sunbeam's convert_proxy_to_model_configs sets it."""
-    p = answers.proxy
-    values: dict[str, str] = {}
-    if p.http:
-        values["juju-http-proxy"] = p.http
-        values["snap-http-proxy"] = p.http
-    if p.https:
-        values["juju-https-proxy"] = p.https
-        values["snap-https-proxy"] = p.https
-    if values and p.no_proxy:
-        values["juju-no-proxy"] = p.no_proxy
-    return dict(sorted(values.items()))
+    return dict(sorted(_proxy_settings(
+        answers, ("juju-http-proxy", "snap-http-proxy"), ("juju-https-proxy", "snap-https-proxy"),
+        "juju-no-proxy").items()))
 
 
 def machine_proxy(answers: Answers) -> dict[str, str]:
     """sunbeam-machine's proxy config (it writes them to the host's /etc/environment)."""
-    p = answers.proxy
-    values: dict[str, str] = {}
-    if p.http:
-        values["http_proxy"] = p.http
-    if p.https:
-        values["https_proxy"] = p.https
-    if values and p.no_proxy:
-        values["no_proxy"] = p.no_proxy
-    return values
+    return _proxy_settings(answers, ("http_proxy",), ("https_proxy",), "no_proxy")
 
 
 # Charms of the control plane with a `region` option (keystone-k8s: the region its catalogue

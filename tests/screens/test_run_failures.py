@@ -6,29 +6,24 @@ unexpected exception in a worker is shown as a bug instead of leaving the screen
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, DataTable, Static
+from textual.widgets import Checkbox, Static
 
-from installer.cli import main
 from installer.exits import Exit
 from installer.interactive.install import Session
 from installer.interactive.upgrade import UpgradeSession
 from installer.pipeline import RunSettings
 from installer.state import StateDir
-from manifests.answers import Answers
 from screens.app import WizardApp, create_app
 from screens.upgrade_app import create_upgrade_app
-from tests.installer.upgrade.test_upgrade_dry_run import write_facts
 from tests.screens.conftest import SIZE
-from tests.screens.test_wizard import to_hosts, type_into, until
+from tests.screens.test_upgrade_wizard import cloud  # noqa: F401 - the fixture
+from tests.screens.test_wizard import to_review, until
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCKED = "Another sunbeam-install run (install, pid"
@@ -65,17 +60,7 @@ async def quit_app(pilot: Pilot[int]) -> None:
 async def _install_from_review(pilot: Pilot[int]) -> None:
     """The one-host install of test_full_dry_run_install_through_the_tui, up to Install."""
     app = pilot.app
-    await to_hosts(pilot)
-    await pilot.press("ctrl+n", "ctrl+n")  # roles: suggested (all three on node1)
-    await type_into(pilot, "#lb-range", "10.20.0.200-10.20.0.220")
-    await pilot.press("ctrl+n")
-    table = app.screen.query_one("#disks", DataTable)
-    table.focus()
-    table.move_cursor(row=1)
-    await pilot.press("space", "enter")  # storage: the first eligible disk
-    await pilot.press("ctrl+n")  # options: defaults
-    assert getattr(app, "current", None) == "review"
-    await until(pilot, lambda: getattr(app.screen, "checked", False), timeout=20)
+    await to_review(pilot)
     if app.screen.query_one("#accept").display:
         app.screen.query_one("#accept").focus()
         await pilot.press("space")
@@ -122,27 +107,9 @@ async def test_an_unexpected_error_in_the_run_is_shown_as_a_bug(
 # -- the upgrade wizard ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cloud_2024_1(tmp_path: Path) -> tuple[Path, Path]:
-    """(state dir, facts dir with the hosts on Ubuntu 24.04) of a 2024.1 cloud in the lab."""
-    data = yaml.safe_load((ROOT / "examples" / "three-node.yaml").read_text())
-    data["release"] = "2024.1"
-    answers_file = tmp_path / "answers.yaml"
-    answers_file.write_text(yaml.safe_dump(data))
-    answers = Answers.model_validate(data)
-    # 2024.1 runs on Ubuntu 24.04 as 2025.1 does (sunbeam-deployment.md, platform).
-    facts24 = write_facts(answers, tmp_path / "facts-24.04", "24.04")
-    state = tmp_path / "state"
-    with contextlib.redirect_stdout(io.StringIO()):
-        rc = main(["--answers", str(answers_file), "--dry-run", "--yes", "--state-dir",
-                   str(state), "--time-scale", "0", "--facts", str(facts24)])
-    assert rc == 0
-    return state, facts24
-
-
 async def test_upgrade_with_the_state_dir_locked_shows_why(
-        cloud_2024_1: tuple[Path, Path]) -> None:
-    state, facts24 = cloud_2024_1
+        cloud: tuple[Path, Path]) -> None:  # noqa: F811 - the fixture
+    state, facts24 = cloud
     upgrade = UpgradeSession(RunSettings(dry_run=True, state_dir=state,
                                          facts_dir=facts24, time_scale=0))
     app = create_upgrade_app(upgrade)

@@ -290,21 +290,28 @@ async def test_linux_console_uses_ansi_theme(session: Session) -> None:
         assert app.theme == "ansi-dark"
 
 
+async def to_review(pilot: Pilot[int]) -> None:
+    """The one-host install up to Review, its checks done: suggested roles, a load-balancer
+    range, the first eligible disk, default options."""
+    app = pilot.app
+    await to_hosts(pilot)
+    await pilot.press("ctrl+n", "ctrl+n")  # roles: suggested (all three on node1)
+    await type_into(pilot, "#lb-range", "10.20.0.200-10.20.0.220")
+    await pilot.press("ctrl+n")
+    table = app.screen.query_one("#disks", DataTable)
+    table.focus()
+    table.move_cursor(row=1)
+    await pilot.press("space", "enter")  # storage: the first eligible disk
+    await pilot.press("ctrl+n")  # options: defaults
+    assert getattr(app, "current", None) == "review"
+    await until(pilot, lambda: getattr(app.screen, "checked", False), timeout=20)
+
+
 async def test_full_dry_run_install_through_the_tui(session: Session) -> None:
     pytest.importorskip("installer.planner")
     app = create_app(session)
     async with app.run_test(size=SIZE) as pilot:
-        await to_hosts(pilot)
-        await pilot.press("ctrl+n", "ctrl+n")  # roles: suggested (all three on node1)
-        await type_into(pilot, "#lb-range", "10.20.0.200-10.20.0.220")
-        await pilot.press("ctrl+n")
-        table = app.screen.query_one("#disks", DataTable)
-        table.focus()
-        table.move_cursor(row=1)
-        await pilot.press("space", "enter")  # storage: the first eligible disk
-        await pilot.press("ctrl+n")  # options: defaults
-        assert app.current == "review"
-        await until(pilot, lambda: getattr(app.screen, "checked", False), timeout=20)
+        await to_review(pilot)
         findings = text_of(app, "#findings")
         assert " error: " not in f" {findings}", findings
         if app.screen.query_one("#accept").display:
