@@ -1,5 +1,5 @@
 """Planner and lab figures: plan time for 1,000 hosts; lab cost per step (scale 0, 100 hosts,
-including the atomic save after each change); makespan vs critical path of a 3-node install at
+including the journal append after each change); makespan vs critical path of a 3-node install at
 the default time scale with every ready step started at once.
 
     python bench/plan_lab.py

@@ -2,7 +2,10 @@
 
 Runs the loader (parse + schema + static rules) and the planner in-process, best of 5, and the
 whole `sunbeam-install validate` and `sunbeam-install plan --json` commands in a subprocess
-(interpreter start-up included)."""
+(interpreter start-up included).
+
+`validate_1000.py --scaling` instead times the loader alone (CPU time, best of 3) at 1,000,
+2,000, 5,000 and 10,000 hosts: its cost should grow in proportion to the file."""
 
 from __future__ import annotations
 
@@ -21,7 +24,27 @@ from manifests.loader import load_answers_file
 from manifests.release import load_release
 
 
+def scaling() -> None:
+    from manifests.loader import load_answers_text
+
+    base = None
+    for n in (1000, 2000, 5000, 10000):
+        text = generate(n)
+        times = []
+        for _ in range(3):
+            t0 = time.process_time()
+            load_answers_text(text)
+            times.append(time.process_time() - t0)
+        per_host = min(times) / n * 1e6
+        base = base or per_host
+        print(f"load {n:6d} hosts ({len(text) / 1024:5.0f} KiB): best {min(times) * 1000:5.0f} ms "
+              f"CPU, {per_host:4.0f} µs per host ({per_host / base:.2f}x the 1,000-host cost)")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--scaling"]:
+        scaling()
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.yaml"

@@ -21,7 +21,7 @@ class _Event(BaseModel):
 class PlanStarted(_Event):
     event: Literal["PlanStarted"] = "PlanStarted"
     run_id: str
-    kind: Literal["install", "upgrade"] = "install"
+    kind: Literal["install", "upgrade", "verify", "converge"] = "install"
     steps: int  # how many steps the plan has
     already_done: int = 0  # finished in an earlier attempt of this run (resume)
     log_path: str | None = None

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from installer.events import Event, PlanFinished, PlanStarted, StepFinished, StepStarted
 from installer.interactive.fields import check_address_list, check_field, role_rules
@@ -24,6 +24,9 @@ from installer.interactive.notices import Notice, SessionError, has_errors
 from installer.interactive.probing import UNADDRESSED, ProbedHost, management_nic
 from installer.pipeline.settings import RunSettings
 from installer.text import neutralise, one_line
+
+if TYPE_CHECKING:
+    from installer.pipeline.follow import RunControl
 
 Check = Callable[[str], "str | None"]
 GIB = 1024**3
@@ -452,10 +455,20 @@ def install(session: Session, p: Prompter) -> int:
             p.say(line)
 
     try:
-        outcome = asyncio.run(session.run_to(show))
+        outcome, control = asyncio.run(_follow_install(session, show, p))
     except SessionError as e:
         p.say(str(e))
         return int(Exit.USAGE)
+    except asyncio.CancelledError:  # Ctrl-C before the run's process was started
+        p.say("Interrupted before the install started.")
+        return int(Exit.INTERRUPTED)
+    if control.detach_requested:
+        from installer.interactive.commands import command_line
+
+        pid = f" (pid {control.detached_pid})" if control.detached_pid else ""
+        p.say(f"Detached: the install goes on in its own process{pid}. Follow it again with "
+              f"`{command_line(session.settings, 'attach')}`.")
+        return int(Exit.INTERRUPTED)
     if outcome == "done":
         from installer.interactive.commands import where_the_cloud_is
 
@@ -469,6 +482,25 @@ def install(session: Session, p: Prompter) -> int:
         return int(Exit.OK)
     p.say("The install did not finish; fix the cause and run `sunbeam-install resume`.")
     return int(Exit.INTERRUPTED if outcome == "interrupted" else Exit.STEP_FAILED)
+
+
+async def _follow_install(session: Session, show: Callable[[Event], None],
+                          p: Prompter) -> tuple[str, RunControl]:
+    """Run the install in its own process and follow it; Ctrl-C as in headless mode (asks;
+    twice stops the run, else this console detaches and the run goes on)."""
+    from installer.pipeline.follow import CtrlC, RunControl, sigint_calls
+
+    control = RunControl()
+    task = asyncio.current_task()
+
+    def cancel() -> None:  # still checking and planning: stop here, as Ctrl-C always did
+        if task is not None:
+            task.cancel()
+
+    ctrl_c = CtrlC(control, ask=True, say=p.say, before_start=cancel)
+    with sigint_calls(ctrl_c):
+        outcome = await session.run_to(show, control)
+    return outcome, control
 
 
 def needs_line_prompts(env: dict[str, str] | None = None) -> bool:

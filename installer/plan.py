@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import Iterable
+import heapq
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -56,6 +57,95 @@ def wait_timeout(ctx: StepContext) -> float:
     return remaining - margin
 
 
+# What a running step holds, each limited by the runner (RunOptions.limits): the Juju
+# controller, the Kubernetes API server, and a host's SSH connection and snapd ("host:NAME").
+JUJU = "juju"
+K8S = "k8s"
+HOST = "host"
+
+
+def host_resource(host: str) -> str:
+    """The resource of one host: its SSH connection (and the snapd behind it)."""
+    return f"{HOST}:{host}"
+
+
+def resource_kind(resource: str) -> str:
+    """`host:node1` -> `host`: the limit a resource counts against."""
+    return resource.partition(":")[0]
+
+
+# How many steps may hold one resource at once (the runner's RunOptions.limits).
+# - JUJU, the controller: each step runs one `juju` process at a time, each with its own API
+#   connection and login (tens of MB of RSS each). The controller already keeps a connection per
+#   machine and unit agent (thousands at this scale) and rate-limits only agent logins, to a
+#   token bucket of 10 refilled every 250 ms (controller config agent-ratelimit-max/-rate);
+#   32 client connections beside them are little for it, and keep the installer's `juju`
+#   processes around a gigabyte however many hosts. Status costs one of them per model at most
+#   (shared, backends/juju_status.py). In the lab, a 100-host install's makespan stays at its
+#   critical path with 32 (ratio 1.00; 1.28 with 16); add-machine does not count (AddMachine).
+# - HOST, one host: its SSH connection (one per host, reused; OpenSSH allows 10 sessions on
+#   it, MaxSessions) and its snapd, which refuses a second change to the same snap (a
+#   conflict) anyway: 4 leaves room for the probe's and the operator's sessions.
+# - K8S, the API server: a Kubernetes client's default is 5 requests/s with bursts of 10
+#   (client-go's QPS/Burst); these steps poll, so 4 is plenty.
+DEFAULT_LIMITS: dict[str, int] = {JUJU: 32, HOST: 4, K8S: 4}
+_UNLIMITED = 1 << 30  # a resource kind without a limit
+
+# What the runner queues per ready step, ordered best first: (-priority, plan order, step id).
+Entry = tuple[int, int, str]
+
+
+class ResourceGate:
+    """Which ready steps may start, by the resources they hold (Step.resources).
+
+    At most `limits[kind]` running steps hold each resource (a kind without a limit: any). A
+    step whose resource is busy waits in that resource's queue, as the runner's ordered entry
+    (a heap: the runner's best first), and holds nothing until it starts; when a holder lets
+    go, `woken()` hands the waiting entries back while there is room."""
+
+    def __init__(self, limits: Mapping[str, int]) -> None:
+        self._limits = dict(limits)
+        self._in_use: dict[str, int] = {}
+        self._waiting: dict[str, list[Entry]] = {}
+        self._freed: set[str] = set()  # resources with room again and steps waiting for them
+
+    def _limit(self, resource: str) -> int:
+        limit = self._limits.get(resource_kind(resource))
+        return _UNLIMITED if limit is None else max(1, limit)
+
+    def _full(self, resource: str) -> bool:
+        return self._in_use.get(resource, 0) >= self._limit(resource)
+
+    def admit(self, step: Step, entry: Entry) -> bool:
+        """Take the step's resources (True: start it), or queue `entry` behind the first of
+        them that is busy (False)."""
+        resources = dict.fromkeys(step.resources)
+        busy = next((r for r in resources if self._full(r)), None)
+        if busy is not None:
+            heapq.heappush(self._waiting.setdefault(busy, []), entry)
+            return False
+        for r in resources:
+            self._in_use[r] = self._in_use.get(r, 0) + 1
+        return True
+
+    def release(self, step: Step) -> None:
+        """The step has ended: its resources have room again."""
+        for r in dict.fromkeys(step.resources):
+            self._in_use[r] -= 1
+            if self._waiting.get(r):
+                self._freed.add(r)
+
+    def woken(self, room: Callable[[], bool]) -> Iterator[Entry]:
+        """The entries waiting for a resource that has room again, best first, while `room()`
+        (the runner's total bound); each goes back through admit()."""
+        for resource in list(self._freed):
+            queue = self._waiting.get(resource, [])
+            while queue and room() and not self._full(resource):
+                yield heapq.heappop(queue)
+            if not queue or self._full(resource):
+                self._freed.discard(resource)  # its next release wakes it again
+
+
 class StepFailed(Exception):
     """A step could not reach its wanted state. `hint` says what the operator can do."""
 
@@ -75,6 +165,13 @@ class Step(abc.ABC):
     needs: tuple[str, ...] = ()
     host: str | None = None
     timeout: float = 3600.0  # seconds of real time; the lab scales its own durations
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """What the step talks to while it runs (JUJU, K8S, host_resource(...)); the runner
+        runs at most RunOptions.limits[kind] steps holding a resource of each kind. By default
+        a step with a host uses that host; the steps of each area say what else they use."""
+        return (host_resource(self.host),) if self.host else ()
 
     @abc.abstractmethod
     async def done(self, ctx: StepContext) -> bool:

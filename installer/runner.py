@@ -15,8 +15,11 @@ Rules (DESIGN.md "Runner"):
   timeout, whose remaining time the step reads with `ctx.remaining()` (backend waits stop a
   little before it, so their detailed message wins over the runner's "did not finish");
 - steps whose needs are finished run concurrently, at most `parallel` at once (default: 4 per
-  host of the plan, at least 8), longest remaining chain first so the makespan approaches the
-  critical path;
+  host of the plan, at least 8 and at most 64), longest remaining chain first so the makespan
+  approaches the critical path; besides, at most `limits[kind]` steps at once hold each
+  resource a step names (`Step.resources`: the Juju controller, the Kubernetes API, each host's
+  SSH connection and snapd). A step whose resource is busy waits in that resource's queue,
+  without a task, so it holds nothing (no Juju status, no connection) until it starts;
 - StepFailed / BackendError with `transient=True` are retried with exponential backoff, at most
   `max_attempts` attempts;
 - a permanent failure stops starting new steps; running ones finish; outcome "failed";
@@ -53,7 +56,7 @@ from installer.events import (
     StepStarted,
 )
 from installer.journal import FINISHED, Journal
-from installer.plan import Plan, Step, StepFailed
+from installer.plan import DEFAULT_LIMITS, Plan, ResourceGate, Step, StepFailed
 from installer.secrets import Redactor, Secrets
 
 if TYPE_CHECKING:
@@ -62,12 +65,20 @@ if TYPE_CHECKING:
     from manifests.release import Release
 
 Emit = Callable[[Event], None]
-RunKind = Literal["install", "upgrade"]
+RunKind = Literal["install", "upgrade", "verify", "converge"]
+
+
+# The total bound with no --parallel: 4 per host (several charms and snaps per host run side by
+# side), at least 8, and at most 64: above that the per-resource limits bind first, and each
+# running step costs the installer memory (a status, an SSH channel, a `juju` process).
+MIN_PARALLEL, PER_HOST_PARALLEL, MAX_PARALLEL = 8, 4, 64
 
 
 @dataclass
 class RunOptions:
-    parallel: int | None = None  # None: sized for the plan (4 per host, at least 8)
+    parallel: int | None = None  # None: sized for the plan (default_parallel)
+    # resource kind -> steps holding one resource of that kind at once (plan.DEFAULT_LIMITS)
+    limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     max_attempts: int = 5  # attempts of a step whose errors are transient
     backoff: float = 1.0  # seconds before the first retry; doubles each retry
     backoff_max: float = 30.0
@@ -76,9 +87,10 @@ class RunOptions:
 
 
 def default_parallel(plan: Plan) -> int:
-    """4 steps per host at once (a host can run several independent charms/snaps), at least 8."""
+    """4 steps per host at once (a host can run several independent charms/snaps), at least 8,
+    at most 64 (MAX_PARALLEL); `--parallel` replaces it."""
     hosts = {s.host for s in plan.steps if s.host}
-    return max(8, 4 * len(hosts))
+    return min(MAX_PARALLEL, max(MIN_PARALLEL, PER_HOST_PARALLEL * len(hosts)))
 
 
 @dataclass
@@ -205,6 +217,8 @@ class Runner:
         self._queue: asyncio.Queue[_StepResult | _Interrupt] | None = None
         self._interrupted = False
         self._emit_broken = False
+        # The resources running steps hold, and the ready steps waiting for a busy one.
+        self._gate = ResourceGate(self.options.limits)
 
     # -- events ----------------------------------------------------------------------------
 
@@ -273,8 +287,9 @@ class Runner:
         result = RunResult(run_id=run_id, outcome="done", already_done=len(finished),
                            log_path=self.log_path)
         self.logger.info(
-            "%s run %s: %d steps, %d already finished, at most %d at once",
+            "%s run %s: %d steps, %d already finished, at most %d at once (per resource: %s)",
             self.kind, run_id, len(plan), len(finished), bound,
+            ", ".join(f"{k} {v}" for k, v in sorted(self.options.limits.items())),
         )
         self.emit_safe(PlanStarted(run_id=run_id, kind=self.kind,
                                    steps=len(plan), already_done=len(finished),
@@ -285,9 +300,8 @@ class Runner:
         grace_deadline: float | None = None
         try:
             while True:
-                while ready and len(running) < bound and not stopping:
-                    _, _, sid = heapq.heappop(ready)
-                    running[sid] = asyncio.create_task(self._execute(plan[sid], t0), name=sid)
+                if not stopping:
+                    self._start(ready, running, bound, t0)
                 if not running:
                     break
                 if grace_deadline is None:
@@ -327,6 +341,22 @@ class Runner:
         self._finish(result, states, t0)
         return result
 
+    def _start(self, ready: list[tuple[int, int, str]], running: dict[str, asyncio.Task[None]],
+               bound: int, t0: float) -> None:
+        """Start what may start within `bound`: first the steps that waited for a resource
+        that has room again, then the ready ones, highest priority first."""
+        for entry in self._gate.woken(lambda: len(running) < bound):
+            self._try_start(entry, running, t0)
+        while ready and len(running) < bound:
+            self._try_start(heapq.heappop(ready), running, t0)
+
+    def _try_start(self, entry: tuple[int, int, str], running: dict[str, asyncio.Task[None]],
+                   t0: float) -> None:
+        """Start the step, or queue it behind the first of its resources that is busy."""
+        step = self.plan[entry[2]]
+        if self._gate.admit(step, entry):
+            running[step.id] = asyncio.create_task(self._execute(step, t0), name=step.id)
+
     def _drain(self, running: dict[str, asyncio.Task[None]], *args: Any) -> None:
         assert self._queue is not None
         results: list[_StepResult] = []
@@ -353,9 +383,9 @@ class Runner:
         """Journal a batch of step outcomes, emit them, release dependents. True: stop new work."""
         journal, run_id = self.journal, self.run_id
         # One transaction for the batch, committed before any dependent starts.
-        stopped = [r for r in results if r.outcome is None]
-        for r in stopped:
-            running.pop(r.step.id, None)
+        for r in results:  # stopped by an interrupt (no outcome) too: their resources are free
+            if running.pop(r.step.id, None) is not None:
+                self._gate.release(r.step)
         results = [r for r in results if r.outcome is not None]
         journal.begin()
         try:
@@ -371,7 +401,6 @@ class Runner:
         for r in results:
             assert r.outcome is not None
             sid = r.step.id
-            running.pop(sid, None)
             states[sid] = r.outcome
             result.spans[sid] = (r.started - t0, r.finished - t0)
             self.emit_safe(StepFinished(

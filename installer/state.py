@@ -169,11 +169,12 @@ class StateDir:
         return Secrets(self.secrets_dir, redactor)
 
     @contextlib.contextmanager
-    def lock(self, what: str = "install") -> Iterator[None]:
+    def lock(self, what: str = "install") -> Iterator[int]:
         """Hold the run lock: a second install/resume/upgrade on this state dir is refused.
 
         flock is released by the kernel when the process dies (even by kill -9), so a stale lock
-        file never blocks a later resume.
+        file never blocks a later resume. Yields the locked descriptor: a detached run inherits
+        it (the lock belongs to the open file, so it passes to the run without a gap).
         """
         self.check()
         fd = _open_private(self.lock_path, os.O_RDWR | os.O_CREAT)
@@ -192,7 +193,7 @@ class StateDir:
                 ) from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{what}, pid {os.getpid()}".encode(), 0)
-            yield
+            yield fd
         finally:
             os.close(fd)  # closing releases the flock
 

@@ -29,7 +29,8 @@ BYTES_PER_VALUE = 8
 """How many values the builder may produce, aliases expanded: MIN_BUDGET for any file, one per
 BYTES_PER_VALUE bytes of text for a larger one. A real answers file holds one value per ~18
 bytes (1,000 hosts: 138 KB, 7,700 values), so ordinary aliases fit many times over, and a
-billion laughs stops after at most ~130,000 values (~0.3 s, tens of MB) for a 1 MiB file."""
+billion laughs stops after at most ~130,000 values (~0.3 s, tens of MB) per MiB of file (the
+loader reads at most 4 MiB)."""
 
 MAX_DEPTH = 64
 """How deep values may nest; an answers file nests five levels (hosts[0].osd_devices[0])."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
-from probes.facts import HostFacts
-from probes.readers.collect import gather
+if TYPE_CHECKING:
+    from probes.facts import HostFacts
 
 
 class ProbeError(Exception):
@@ -13,6 +13,10 @@ class ProbeError(Exception):
 
 
 def facts_from_dict(raw: dict, *, source: str) -> HostFacts:
+    from pydantic import ValidationError
+
+    from probes.facts import HostFacts
+
     try:
         return HostFacts.model_validate(raw)
     except ValidationError as e:
@@ -26,4 +30,17 @@ def facts_from_dict(raw: dict, *, source: str) -> HostFacts:
 def probe_local(root: str = "/") -> HostFacts:
     """Facts of the host whose filesystem is at `root` ("/" = this machine; a fixture tree in
     tests). Readers that fail leave a line in `probe_errors` instead of failing the probe."""
-    return facts_from_dict(gather(root), source="this host" if root == "/" else root)
+    from probes.readers import cpu
+    from probes.readers.collect import gather
+
+    # The probe's one subprocess (systemd-detect-virt, on a VM whose DMI is silent) first: it
+    # runs while the facts models are imported (pydantic: most of a cold probe's time) and
+    # the readers read.
+    detect = cpu.start_detect_virt(root)
+    try:
+        import probes.facts  # noqa: F401  (imported here, while the subprocess runs)
+    except BaseException:
+        if detect is not None:
+            detect.close()
+        raise
+    return facts_from_dict(gather(root, detect), source="this host" if root == "/" else root)

@@ -7,14 +7,17 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from textual.app import App
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Static
 
 from installer.interactive.install import Session
 
 if TYPE_CHECKING:
     from installer.events import Event, PlanFinished
+    from installer.pipeline.follow import RunControl
     from installer.pipeline.settings import RunSettings
     from manifests.answers import Answers
 
@@ -78,6 +81,7 @@ class RunSession(Protocol):
     log_path: str | None
     last_outcome: str | None
     last_finished: PlanFinished | None
+    control: RunControl | None  # the run in its own process: detach from it or stop it
 
     async def run_to(self, on_event: Callable[[Event], None]) -> str: ...
 
@@ -94,6 +98,8 @@ class WizardApp(App[int]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Ctrl+C as in headless mode: asks (while a run runs: stop it, or leave it running).
+        Binding("ctrl+c", "quit", "Quit", priority=True, show=False),
     ]
     ORDER: ClassVar[tuple[str, ...]] = ORDER
     RUN_NOUN: ClassVar[str] = "install"  # what Progress and the quit dialog call the run
@@ -109,6 +115,7 @@ class WizardApp(App[int]):
         # would end with): quitting then ends with it. None while no failure is shown.
         self.failure_code: int | None = None
         self.current = start
+        self.detached_pid: int | None = None  # left running in its own process (pid)
 
     @property
     def dry_run(self) -> bool:
@@ -140,7 +147,10 @@ class WizardApp(App[int]):
     async def action_quit(self) -> None:
         from screens.dialogs import ConfirmQuit
 
-        if isinstance(self.screen, ConfirmQuit):
+        if isinstance(self.screen, ConfirmQuit | StopOrDetach):
+            return
+        if self.running and self.run_session.control is not None:
+            self.push_screen(StopOrDetach(self.RUN_NOUN, self.run_session), self._stop_or_detach)
             return
 
         def decided(quit_: bool | None) -> None:
@@ -153,6 +163,15 @@ class WizardApp(App[int]):
                     self.exit(3 if self.run_session.last_outcome == "failed" else 0)
 
         self.push_screen(ConfirmQuit(self.quit_question()), decided)
+
+    def _stop_or_detach(self, choice: str | None) -> None:
+        control = self.run_session.control
+        if choice == "detach" and control is not None:
+            self.detached_pid = control.live_pid
+            control.detach()  # the run goes on; quitting no longer stops it
+            self.exit(130)
+        elif choice == "stop":
+            self.exit(130)  # the run's worker is cancelled: its process is stopped
 
     def quit_question(self) -> str:
         """The quit dialog's text: what quitting now leaves behind, and how to go on."""
@@ -181,6 +200,14 @@ class InstallerApp(WizardApp):
         super().__init__(session, start=start, linux_console=linux_console,
                          ansi_color=ansi_color)
         self.session = session
+
+    def make_screen(self, name: str) -> Screen[None]:
+        # A converge ("Add hosts to a deployed cloud") reviews the difference, not the plan.
+        if name == "review" and getattr(self.session, "converging", False):
+            from screens.difference import DifferenceScreen
+
+            return DifferenceScreen()
+        return super().make_screen(name)
 
 
 def create_app(
@@ -226,23 +253,76 @@ def run_tui(settings: RunSettings, *, answers_path: str | None = None) -> int:
     session = Session(settings, prefill=prefill)
     if partial is not None:
         session.prefill_partial(partial)
-    app = create_app(session, prefill=prefill)
+    app = create_app(session, prefill=prefill, start=first_screen(session))
     code = app.run()
-    if session.saved_answers:
-        print(f"Answers saved to {session.saved_answers}")
-    print_leaving(session, code)
+    chosen = app.session  # Welcome's "Add hosts to a deployed cloud" replaces the session
+    if chosen.saved_answers:
+        print(f"Answers saved to {chosen.saved_answers}")
+    print_leaving(chosen, code, detached_pid=app.detached_pid)
     return int(code if code is not None else 0)
 
 
-def print_leaving(run: RunSession, code: int | None, noun: str = "install") -> None:
+def first_screen(session: Session) -> str:
+    """Where the guided installer opens: on the Progress screen of a run in progress in the
+    state dir (started headless, or left running by a TUI), following it; else Welcome."""
+    return "progress" if session.find_live_run() else "welcome"
+
+
+def print_leaving(run: RunSession, code: int | None, noun: str = "install", *,
+                  detached_pid: int | None = None) -> None:
     """What headless mode prints at the end, printed when the TUI leaves: the log and, for a
-    run that did not finish (failed, or quit while it ran), the command that continues it."""
+    run that did not finish (failed, or quit while it ran), the command that continues it;
+    for a run left running, how to follow it again."""
+    from installer.interactive.commands import command_line
     from installer.interactive.install import stopped_run_text
 
     if run.log_path:
         print(f"Log: {run.log_path}")
+    if run.control is not None and run.control.detach_requested:
+        pid = f" (pid {detached_pid})" if detached_pid else ""
+        print(f"The {noun} goes on in its own process{pid}; follow it with "
+              f"`{command_line(run.settings, 'attach')}`.")
+        return
     if run.log_path and (run.last_outcome in ("failed", "interrupted") or code == 130):
         print(stopped_run_text(run, noun))
+
+
+class StopOrDetach(ModalScreen[str]):
+    """Quit while a run runs: stop it (resumable), or leave it running in its own process."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "answer('stop')", "Stop it"),
+        Binding("d", "answer('detach')", "Leave it running"),
+        Binding("n,escape", "answer('stay')", "Stay"),
+    ]
+
+    def __init__(self, noun: str, run: RunSession) -> None:
+        super().__init__()
+        from installer.interactive.commands import command_line
+
+        self.text = (f"Quit while the {noun} runs? It runs in its own process: leave it "
+                     f"running and follow it later with `{command_line(run.settings, 'attach')}`"
+                     f" (or by starting the installer again), or stop it: running steps are "
+                     f"stopped, what finished stays on the hosts, and "
+                     f"`{command_line(run.settings, 'resume')}` continues it.")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.text, markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Leave it running (d)", id="detach", variant="primary",
+                             compact=True)
+                yield Button("Stop it (s)", id="stop", variant="error", compact=True)
+                yield Button("Stay (n)", id="stay", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#stay", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "stay")
+
+    def action_answer(self, choice: str) -> None:
+        self.dismiss(choice)
 
 
 def _read_yaml(path: str) -> object:

@@ -3,6 +3,9 @@ background; each row fills in as its facts arrive."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,32 +16,44 @@ from textual.widgets import Button, DataTable, Input, Static
 
 from installer.exits import UserError
 from installer.interactive.probing import LOCAL, UNADDRESSED, ProbedHost, parse_target
+from manifests.gcpause import GcPause
 from screens.base import WizardScreen
+from screens.hoststable import HostsTable
 from screens.hosttext import cell, markup_safe
 from screens.messages import HostProbed
 
 GIB = 1024**3
 
 COLUMNS = ("Name", "Address", "CPU / KVM", "RAM", "Disks free", "NICs", "Status")
+# Probes at once when a prefilled file names many hosts: probes.remote's own default, so a
+# thousand hosts do not open a thousand SSH connections together.
+PROBE_CONCURRENCY = 32
+# The garbage collector waits while the first probes' facts arrive (walking a heap that grows
+# by a thousand hosts' facts cost pauses of 0.1 s each, keys included), at most this long: a
+# slow burst (real SSH probes) runs with it as usual after that.
+GC_PAUSE_MAX = 2.0
+SETTLE_EVERY = 0.2  # seconds: the count and the columns' widths follow a burst this often
 
 
-def host_cells(entry: ProbedHost) -> tuple[Text | str, ...]:
-    """One table row for a host: facts when they are in, the state or failure otherwise."""
+def host_cells(entry: ProbedHost) -> tuple[Text, ...]:
+    """One table row for a host: facts when they are in, the state or failure otherwise.
+
+    Every cell is a Text (never markup), one line: the table measures it by its length."""
     address = entry.address or ""
     # What a host reports (its hostname, a probe's error) is shown escaped, never as markup.
     if entry.state == "probing":
-        return (cell(entry.name), cell(address), "", "", "", "", Text("probing…", style="italic"))
+        return (cell(entry.name), cell(address), *_no_facts(), Text("probing…", style="italic"))
     if entry.state == "failed" or entry.facts is None:
         # The reason can be longer than the row: the line under the table shows it whole.
-        return (cell(entry.name), cell(address), "", "", "", "",
+        return (cell(entry.name), cell(address), *_no_facts(),
                 cell("failed (why: below)", style="bold red"))
     f = entry.facts
     virt = f.cpu.virtualization
     cpu = Text(f"{f.cpu.threads} {virt}", style="" if virt == "kvm" else "yellow")
-    ram = f"{f.memory.total_bytes / GIB:.0f} GiB"
+    ram = Text(f"{f.memory.total_bytes / GIB:.0f} GiB")
     free = sum(d.size_bytes for d in f.disks if d.osd_eligible)
-    disks = f"{sum(d.osd_eligible for d in f.disks)} ({free / GIB / 1024:.1f} TiB)"
-    nics = str(sum(n.kind in ("physical", "bond") for n in f.nics))
+    disks = Text(f"{sum(d.osd_eligible for d in f.disks)} ({free / GIB / 1024:.1f} TiB)")
+    nics = Text(str(sum(n.kind in ("physical", "bond") for n in f.nics)))
     warnings = []
     if virt != "kvm":
         warnings.append("no KVM")
@@ -49,6 +64,11 @@ def host_cells(entry: ProbedHost) -> tuple[Text | str, ...]:
     status = Text("ready" + (": " + ", ".join(warnings) if warnings else ""),
                   style="yellow" if set(warnings) - {"this machine"} else "green")
     return (cell(f.hostname), cell(address), cpu, ram, disks, nics, status)
+
+
+def _no_facts() -> tuple[Text, ...]:
+    """The CPU, RAM, disks and NICs cells before a host's facts are in."""
+    return (Text(), Text(), Text(), Text())
 
 
 class HostsScreen(WizardScreen):
@@ -78,38 +98,76 @@ In the table: r retries the selected host's probe, Delete removes it."""
             yield Input(placeholder="user@address, e.g. ubuntu@10.20.0.12", id="target")
             yield Button("Add", id="add", compact=True)
         yield Static("", id="target-error", classes="error")
-        table: DataTable[Text | str] = DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield HostsTable(COLUMNS, self._cells_of, id="hosts")
         yield Static("", id="host-detail")
         yield Static("[b]r[/b] retry · [b]Delete[/b] remove · [b]Ctrl+N[/b] next",
                      classes="hints", markup=True)
 
+    _settle_pending = False  # a _settle is queued: probe results since then are batched
+    _froze = False  # the first probes' facts were frozen out of the garbage collector's way
+    _unmounted = False
+    _settled_at = 0.0  # when _settle last ran (time.monotonic)
+
     def on_mount(self) -> None:
-        table = self.query_one("#hosts", DataTable)
-        for c in COLUMNS:
-            table.add_column(c, key=c)
         first = [] if self.session.hosts else self.session.first_targets()
-        for entry in self.session.hosts.values():
-            table.add_row(*host_cells(entry), key=entry.target)
+        self._table().set_rows(self.session.hosts)
         if first:
-            self.run_worker(self._first_probes(first), group="probe")
+            # Once the screen is up: the app takes no key until the screen has mounted, and
+            # the probes' results would otherwise keep it from getting there.
+            self.call_after_refresh(self._start_first_probes, first)
         self._show_count()
         self.query_one("#target", Input).focus()
+
+    def on_unmount(self) -> None:
+        self._unmounted = True
+        if self._froze:
+            # What this screen held may be garbage now: the collector may see it again.
+            gc.unfreeze()
+
+    def _table(self) -> HostsTable:
+        return self.query_one("#hosts", HostsTable)
+
+    def _cells_of(self, target: str) -> tuple[Text, ...] | None:
+        entry = self.session.hosts.get(target)
+        return host_cells(entry) if entry is not None else None
+
+    def _start_first_probes(self, targets: list[str]) -> None:
+        self.run_worker(self._first_probes(targets), group="probe")
 
     async def _first_probes(self, targets: list[str]) -> None:
         # This machine first: a prefilled host with its address is this machine, not remote.
         if targets[0] == LOCAL:
             await self._probe(targets.pop(0))
-        for target in targets:
-            self.run_worker(self._probe(target), group="probe")
+        # One worker, a bounded number of probes at a time (a few probers taking the next
+        # target in turn, not a task per host): the results arrive in batches the screen
+        # takes between frames, however many hosts the file names.
+        waiting = iter(targets)
+
+        async def prober() -> None:
+            for target in waiting:
+                await self._probe(target)
+                await asyncio.sleep(0)  # let the screen handle keys between results
+
+        self._froze = True
+        try:
+            with GcPause(freeze=True) as pause:
+                timer = self.set_timer(GC_PAUSE_MAX, pause.resume)
+                try:
+                    await asyncio.gather(*(prober() for _ in range(PROBE_CONCURRENCY)))
+                finally:
+                    timer.stop()
+        finally:
+            if self._unmounted:  # left while probing: the freeze came after on_unmount
+                gc.unfreeze()
 
     def _add_row(self, target: str) -> ProbedHost:
         entry = self.session.pending(target)
-        table = self.query_one("#hosts", DataTable)
-        if entry.target in {str(k.value) for k in table.rows}:
-            self._refresh_row(entry)
+        table = self._table()
+        if table.knows(entry.target):
+            table.update_host_row(entry.target)
+            table.apply_widths()
         else:
-            table.add_row(*host_cells(entry), key=entry.target)
+            table.add_host_row(entry.target)
         return entry
 
     def _start(self, target: str) -> None:
@@ -125,14 +183,26 @@ In the table: r retries the selected host's probe, Delete removes it."""
         self.post_message(HostProbed(entry))
 
     def on_host_probed(self, message: HostProbed) -> None:
-        table = self.query_one("#hosts", DataTable)
-        if [str(k.value) for k in table.rows] != list(self.session.hosts):
+        # The row changes at once, in place; what reads every host (the count, the failure
+        # shown, the columns' widths) once per batch of results, in _settle.
+        target = message.host.target
+        if target in self.session.hosts:
+            self._table().update_host_row(target)
+        if time.monotonic() - self._settled_at > SETTLE_EVERY:
+            self._settle()  # a long burst still shows its count as it goes
+        elif not self._settle_pending:
+            self._settle_pending = True
+            self.call_later(self._settle)
+
+    def _settle(self) -> None:
+        """After a batch of probe results: the rows in the session's order, the columns'
+        widths, the count and the failure shown."""
+        self._settle_pending, self._settled_at = False, time.monotonic()
+        table = self._table()
+        if table.targets() != list(self.session.hosts):
             # A host added again in place of a prefilled one whose address was wrong.
-            table.clear()
-            for entry in self.session.hosts.values():
-                table.add_row(*host_cells(entry), key=entry.target)
-        elif message.host.target in self.session.hosts:
-            self._refresh_row(message.host)
+            table.set_rows(self.session.hosts)
+        table.apply_widths()
         self._show_count()
         self._show_detail()
 
@@ -158,14 +228,6 @@ In the table: r retries the selected host's probe, Delete removes it."""
             retry = "" if entry.target.startswith(UNADDRESSED) else " r retries."
             text = f"[b red]{markup_safe(entry.name)}:[/b red] {markup_safe(why)}.{retry}"
         self.query_one("#host-detail", Static).update(text)
-
-    def _refresh_row(self, entry: ProbedHost) -> None:
-        table = self.query_one("#hosts", DataTable)
-        for column, value in zip(COLUMNS, host_cells(entry), strict=True):
-            table.update_cell(entry.target, column, value, update_width=True)
-        # update_width widens the column on the next idle but leaves rows drawn at the old width
-        # (seen at 80x24: "10.20.0.1" for 10.20.0.11); redraw once the widths are in.
-        self.call_after_refresh(table.refresh, layout=True)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "target":
@@ -210,7 +272,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
         self._start(f"{user}@{address}")
 
     def _selected(self) -> str | None:
-        table = self.query_one("#hosts", DataTable)
+        table = self._table()
         if table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
@@ -229,7 +291,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
             return
         entry = self.session.hosts[target]
         self.session.remove_host(target)
-        self.query_one("#hosts", DataTable).remove_row(target)
+        self._table().remove_host_row(target)
         what = "this machine" if target == LOCAL else entry.target.removeprefix(UNADDRESSED)
         self._show_count(f"Removed {entry.name} ({what}). ")
         self._show_detail()

@@ -122,6 +122,14 @@ cabled to it (Space selects; the management NIC is marked and best avoided)."""
                               self._use(h.name, n.name),
                               key=f"{h.name}/{n.name}")
         self._external_visible(self.session.draft.external_enabled)
+        if getattr(self.session, "converging", False):
+            # A deployed cloud's networks stay as installed (Review lists them): read-only
+            # here; only the new compute hosts' external NICs are chosen.
+            for kept in ("management-cidr", "lb-range", "dns", "external", "external-cidr",
+                         "external-gateway", "external-range", "external-vlan"):
+                self.query_one(f"#{kept}").disabled = True
+            self.query_one("#nics").focus()
+            return
         self.query_one("#management-cidr").focus()
 
     def _use(self, host: str, nic: str) -> Text:

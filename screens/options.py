@@ -45,6 +45,14 @@ Features: optional services (Space toggles). Release: the OpenStack release to d
             )
 
     def on_mount(self) -> None:
+        if getattr(self.session, "converging", False):
+            # Adding hosts to a deployed cloud keeps these as deployed (Review lists them):
+            # read-only here; another release is `sunbeam-install upgrade`.
+            for name in ("release", "deployment-name", "region", "proxy-http", "proxy-https",
+                         "no-proxy"):
+                self.query_one(f"#{name}").disabled = True
+            self.query_one("#features").focus()
+            return
         self.query_one("#release").focus()
 
     def store(self) -> None:

@@ -72,6 +72,7 @@ def run_upgrade_tui(settings: RunSettings, *, answers_path: str | None = None,
                     compute_batch: int | None = None) -> int:
     """The CLI's entry to the upgrade wizard (`sunbeam-install upgrade` on a capable terminal)."""
     upgrade = UpgradeSession(settings, answers_path=answers_path, compute_batch=compute_batch)
-    code = create_upgrade_app(upgrade).run()
-    print_leaving(upgrade, code, UpgradeApp.RUN_NOUN)
+    app = create_upgrade_app(upgrade)
+    code = app.run()
+    print_leaving(upgrade, code, UpgradeApp.RUN_NOUN, detached_pid=app.detached_pid)
     return int(code if code is not None else 0)

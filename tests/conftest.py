@@ -19,11 +19,16 @@ def fixtures_dir() -> Path:
     return FIXTURES
 
 
+# The umask pytest started with; read (and put back) once, when this file is imported.
+SESSION_UMASK = os.umask(0o022)
+os.umask(SESSION_UMASK)
+
+
 @pytest.fixture(autouse=True)
 def _keep_umask() -> Iterator[None]:
     """Every run sets umask 077 for what it creates (owner-only state); runs called in-process
-    must not leak that into later tests (files the real sshd's users must read, say)."""
-    old = os.umask(0o022)
-    os.umask(old)
+    (in a test or in a module fixture) must not leak that into later tests (files the real
+    sshd's users must read, say): each test starts and ends with the session's umask."""
+    os.umask(SESSION_UMASK)
     yield
-    os.umask(old)
+    os.umask(SESSION_UMASK)

@@ -8,7 +8,7 @@ worth retrying (a snapd change conflict, a Juju API hiccup) has `transient=True`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -109,7 +109,11 @@ class JujuBackend(Protocol):
     async def add_machine(
         self, model: str, address: str, ssh_user: str | None, *, log: LogFn
     ) -> str: ...
-    async def status(self, model: str) -> ModelStatus: ...
+    async def status(self, model: str, apps: Collection[str] | None = None) -> ModelStatus:
+        """The status of `model`. With `apps`, only those applications are in `apps` of the
+        answer (and maybe only the machines and relations that concern them): ask for what the
+        caller reads, so a thousand-host model is not read whole for one application."""
+        ...
     async def deploy(
         self,
         model: str,
@@ -138,6 +142,22 @@ class JujuBackend(Protocol):
     async def wait_settled(
         self, model: str, apps: Sequence[str], *, progress: ProgressFn, timeout: float
     ) -> None: ...
+    # -- day two (a converge: installer/planner/converge.py) ----------------------------------
+    async def scale_application(self, model: str, app: str, units: int) -> None:
+        """`juju scale-application APP N` (Kubernetes models only)."""
+        ...
+    async def remove_unit(self, model: str, unit: str) -> None:
+        """`juju remove-unit UNIT` (its subordinates go with it)."""
+        ...
+    async def remove_machine(self, model: str, machine: str) -> None:
+        """`juju remove-machine ID` (a machine without units)."""
+        ...
+    async def remove_application(self, model: str, app: str) -> None:
+        """`juju remove-application APP` (its units and relations go with it)."""
+        ...
+    async def remove_relation(self, model: str, a: str, b: str) -> None:
+        """`juju remove-relation A B` (endpoints written app:endpoint)."""
+        ...
 
 
 class K8sBackend(Protocol):

@@ -12,6 +12,11 @@ Models are addressed as ``controller:model`` once the controller is known, so th
 own ``juju switch`` never redirects the installer. Idempotency: "already exists" answers of
 deploy, add-model, integrate, offer and consume mean the wanted state and are not errors (a step
 retried after a timeout finds its earlier attempt done).
+
+Status: one shared `juju status` source per model (juju_status.py), filtered to the applications
+asked about. Every command that changes a model invalidates its shared status; actions
+(`juju run`) do not: what they change is read back through other actions or the host, never
+through `juju status`.
 """
 
 from __future__ import annotations
@@ -23,11 +28,10 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from installer.backends.base import (
-    AppStatus,
     BackendError,
     LogFn,
     ModelStatus,
@@ -35,6 +39,8 @@ from installer.backends.base import (
     UnitStatus,
 )
 from installer.backends.commands import CapturedOutput, capture_command, run_command
+from installer.backends.juju_batch import UnitBatcher
+from installer.backends.juju_status import StatusSource, Wanted, missing_principals
 
 if TYPE_CHECKING:
     import jubilant
@@ -51,6 +57,12 @@ _TRANSIENT = (
     "cannot connect to api",
 )
 _ALREADY = ("already exists", "already added", "already in use by")
+# Commands that change nothing: every other command on a model invalidates its shared status.
+_READS = frozenset({"status", "show-unit", "controllers", "clouds", "models", "version"})
+# Commands whose change shows in other models too (the offering model lists who consumes and
+# relates to its offers): they invalidate every model's status.
+_CROSS_MODEL = frozenset({"offer", "consume", "integrate", "remove-relation",
+                          "remove-application"})
 _MACHINE_CREATED = re.compile(r"created machine (\d+)")
 
 ConfigValue = str | int | float | bool
@@ -80,8 +92,10 @@ class JujuCliBackend:
     """The real JujuBackend. `cli_binary` is ``juju`` (or a fake in tests).
 
     `controller` qualifies every model (``ctrl:model``); bootstrap sets it. `poll_interval` is how
-    often wait_settled reads the status; a unit in error for longer than `error_grace` seconds
-    fails the wait early (charms often pass through error while a hook is retried).
+    often wait_settled reads the status, and how long a status answer is shared with the steps
+    asking after it (juju_status.py; our own changes to a model end that at once); a unit in
+    error for longer than `error_grace` seconds fails the wait early (charms often pass through
+    error while a hook is retried).
     """
 
     def __init__(
@@ -98,6 +112,8 @@ class JujuCliBackend:
         self.poll_interval = poll_interval
         self.error_grace = error_grace
         self.action_wait = action_wait
+        self._sources: dict[str, StatusSource] = {}  # qualified model -> its shared status
+        self._batchers: dict[tuple[str, str], UnitBatcher] = {}  # (model, app) -> its add-units
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -116,7 +132,14 @@ class JujuCliBackend:
     ) -> str:
         """Run ``juju ARGS`` (with ``--model`` after the command when `model` is given) and
         return its stdout; a failure becomes BackendError naming `what`."""
-        output = await self._capture(*args, model=model, stdin=stdin)
+        try:
+            output = await self._capture(*args, model=model, stdin=stdin)
+        finally:
+            if args[0] in _CROSS_MODEL:
+                for source in self._sources.values():
+                    source.invalidate()
+            elif model is not None and args[0] not in _READS:
+                self._invalidate(model)
         if output.returncode != 0:
             if ok_if_exists and any(p in output.stderr for p in _ALREADY):
                 return ""
@@ -260,9 +283,12 @@ class JujuCliBackend:
             lines.append(line)
             log(line)
 
-        result = await run_command(
-            [self.cli_binary, "add-machine", "--model", self._model(model), target], log=keep
-        )
+        try:
+            result = await run_command(
+                [self.cli_binary, "add-machine", "--model", self._model(model), target], log=keep
+            )
+        finally:
+            self._invalidate(model)
         if result.returncode != 0:
             raise self._error(f"add-machine {target}", "\n".join(lines), result.returncode)
         for line in reversed(lines):
@@ -278,7 +304,7 @@ class JujuCliBackend:
         return found
 
     async def _machine_with_address(self, model: str, address: str) -> str | None:
-        st = await self._status(model)
+        st = await self._source(model).parsed()
         for mid, m in st.machines.items():
             if address == m.dns_name or address in m.ip_addresses:
                 return mid
@@ -286,11 +312,42 @@ class JujuCliBackend:
 
     # -- status ------------------------------------------------------------------------------
 
-    async def _status(self, model: str) -> jubilant.Status:
+    def _source(self, model: str) -> StatusSource:
+        """The shared status of `model` (juju_status.py): one `juju status` at a time for all
+        the steps asking, answers reused for `poll_interval` unless we changed the model."""
+        key = self._model(model)
+        source = self._sources.get(key)
+        if source is None:
+            async def fetch(apps: Wanted) -> jubilant.Status:
+                return await self._fetch_status(model, apps)
+
+            source = self._sources[key] = StatusSource(model, fetch, max_age=self.poll_interval)
+        source.max_age = self.poll_interval  # tests tune it after construction
+        return source
+
+    def _invalidate(self, model: str) -> None:
+        source = self._sources.get(self._model(model))
+        if source is not None:
+            source.invalidate()
+
+    async def _fetch_status(self, model: str, apps: Wanted) -> jubilant.Status:
+        """`juju status --format json [APP...]` (Juju filters by exact application, unit or
+        machine names), parsed by jubilant."""
+        st = await self._parsed_status(model, apps)
+        if apps is not None:
+            # A subordinate's units are listed under its principals' units: should Juju leave
+            # the principals out of a filtered status, ask again with them.
+            principals = missing_principals(st)
+            if principals:
+                st = await self._parsed_status(model, apps | principals)
+        return st
+
+    async def _parsed_status(self, model: str, apps: Wanted) -> jubilant.Status:
         import jubilant
 
         what = f"status -m {model}"
-        out = await self._cli(what, "status", "--format", "json", model=model)
+        selectors = sorted(apps) if apps is not None else []
+        out = await self._cli(what, "status", "--format", "json", *selectors, model=model)
         data = self._parse_json(what, out)
         try:
             return jubilant.Status._from_dict(data)
@@ -301,8 +358,9 @@ class JujuCliBackend:
                 hint="Check the juju version (3.6 is expected).",
             ) from None
 
-    async def status(self, model: str) -> ModelStatus:
-        return _model_status(model, await self._status(model))
+    async def status(self, model: str, apps: Collection[str] | None = None) -> ModelStatus:
+        """The status of `model`, only of `apps` when given (see StatusSource)."""
+        return await self._source(model).status(apps)
 
     # -- applications ------------------------------------------------------------------------
 
@@ -340,8 +398,27 @@ class JujuCliBackend:
         await self._cli(f"deploy {app}", *args, model=model, ok_if_exists=True)
 
     async def add_unit(self, model: str, app: str, *, to: str) -> None:
-        placement = ["--to", to] if to else []
-        await self._cli(f"add-unit {app}", "add-unit", app, *placement, model=model)
+        """One more unit of `app` on machine `to` (empty: where Juju likes). The calls for one
+        application at the same time go out as one `juju add-unit APP -n N --to A,B,...`
+        (juju_batch.py); after a batch that failed, a machine with a unit of `app` counts as
+        done (callers ask only for machines that had none: AddUnit's done())."""
+        if not to:
+            await self._cli(f"add-unit {app}", "add-unit", app, model=model)
+            return
+        key = (self._model(model), app)
+        batcher = self._batchers.get(key)
+        if batcher is None:
+            async def send(machines: Sequence[str]) -> None:
+                count = ["--num-units", str(len(machines))] if len(machines) > 1 else []
+                await self._cli(f"add-unit {app}", "add-unit", app, *count,
+                                "--to", ",".join(machines), model=model)
+
+            async def placed() -> set[str]:
+                a = (await self.status(model, [app])).apps.get(app)
+                return {u.machine for u in a.units.values() if u.machine} if a else set()
+
+            batcher = self._batchers[key] = UnitBatcher(send, placed)
+        await batcher.add(to)
 
     async def refresh(
         self, model: str, app: str, *, channel: str, revision: int | None = None
@@ -445,6 +522,27 @@ class JujuCliBackend:
             )
         return dict(task.results)
 
+    # -- day two (a converge) ------------------------------------------------------------------
+
+    async def scale_application(self, model: str, app: str, units: int) -> None:
+        await self._cli(f"scale-application {app}", "scale-application", app, str(units),
+                        model=model)
+
+    async def remove_unit(self, model: str, unit: str) -> None:
+        # --no-prompt: Juju 3 asks for confirmation on a terminal; nobody answers here.
+        await self._cli(f"remove-unit {unit}", "remove-unit", unit, "--no-prompt", model=model)
+
+    async def remove_machine(self, model: str, machine: str) -> None:
+        await self._cli(f"remove-machine {machine}", "remove-machine", machine, "--no-prompt",
+                        model=model)
+
+    async def remove_application(self, model: str, app: str) -> None:
+        await self._cli(f"remove-application {app}", "remove-application", app, "--no-prompt",
+                        model=model)
+
+    async def remove_relation(self, model: str, a: str, b: str) -> None:
+        await self._cli(f"remove-relation {a} {b}", "remove-relation", a, b, model=model)
+
     async def wait_settled(
         self, model: str, apps: Sequence[str], *, progress: ProgressFn, timeout: float
     ) -> None:
@@ -453,7 +551,7 @@ class JujuCliBackend:
         error_since: dict[str, float] = {}
         last: tuple[str, float | None] | None = None
         while True:
-            st = await self.status(model)
+            st = await self.status(model, apps)
             now = time.monotonic()
             units: list[UnitStatus] = []
             missing = [a for a in apps if a not in st.apps or not st.apps[a].units]
@@ -502,71 +600,3 @@ class JujuCliBackend:
                 )
             await asyncio.sleep(min(self.poll_interval, max(deadline - now, 0.0)))
 
-
-def _model_status(name: str, st: jubilant.Status) -> ModelStatus:
-    """Our ModelStatus from jubilant's parsed `juju status --format json`."""
-    out = ModelStatus(name=name)
-    for mid, m in st.machines.items():
-        # Steps find a host's machine by its name in the answers file, which is its hostname
-        # (validation checks it resolves); the address is the fallback for an agent that has
-        # not reported a hostname yet.
-        out.machines[mid] = (
-            m.hostname or m.dns_name or (m.ip_addresses[0] if m.ip_addresses else "")
-        )
-    for app_name, a in st.apps.items():
-        app = AppStatus(
-            name=app_name,
-            charm=a.charm_name or a.charm,
-            channel=a.charm_channel or None,
-            revision=a.charm_rev if a.charm_rev >= 0 else None,
-        )
-        # A subordinate's units are listed under its principals' units, on their machines.
-        units = [(uname, u, u.machine) for uname, u in a.units.items()]
-        for principal in a.subordinate_to:
-            for pu in st.apps[principal].units.values() if principal in st.apps else ():
-                for sname, su in pu.subordinates.items():
-                    if sname.startswith(f"{app_name}/"):
-                        units.append((sname, su, pu.machine))
-        for uname, u, machine in units:
-            app.units[uname] = UnitStatus(
-                name=uname,
-                workload=u.workload_status.current or "unknown",
-                agent=u.juju_status.current or "unknown",
-                message=u.workload_status.message or u.juju_status.message or "",
-                machine=machine or None,
-            )
-        out.apps[app_name] = app
-    # Relations: each app lists (its endpoint -> related app, interface). The other side's
-    # endpoint is the one of the related app that points back with the same interface.
-    for app_name, a in st.apps.items():
-        for endpoint, rels in a.relations.items():
-            for r in rels:
-                if r.related_app == app_name:
-                    continue  # peer relation
-                other = st.apps.get(r.related_app)
-                other_ep = None
-                if other is not None:
-                    for ep2, rels2 in other.relations.items():
-                        if any(
-                            x.related_app == app_name and x.interface == r.interface for x in rels2
-                        ):
-                            other_ep = ep2
-                            break
-                else:
-                    remote = st.app_endpoints.get(r.related_app)
-                    if remote is not None:
-                        for ep2, apps2 in remote.relations.items():
-                            if app_name in apps2:
-                                other_ep = ep2
-                                break
-                    other_ep = other_ep or endpoint
-                if other_ep:
-                    out.relations.add(
-                        frozenset({f"{app_name}:{endpoint}", f"{r.related_app}:{other_ep}"})
-                    )
-    for alias, remote in st.app_endpoints.items():
-        out.consumed[alias] = remote.url
-    for offer_name, o in st.offers.items():
-        ep = next(iter(o.endpoints), "")
-        out.offers[offer_name] = f"{o.app}:{ep}"
-    return out

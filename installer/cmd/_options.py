@@ -65,7 +65,8 @@ def add_run_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> No
         metavar="N",
         type=int,
         default=d(None),
-        help="run at most N steps at once (default: sized for the plan)",
+        help="run at most N steps at once (default: 4 per host, 8 to 64); besides, at most 32 "
+        "at once use the Juju controller, 4 each host and 4 the Kubernetes API",
     )
     g.add_argument(
         "--state-dir",
@@ -73,6 +74,13 @@ def add_run_options(p: argparse.ArgumentParser, *, suppress: bool = False) -> No
         default=d(None),
         help="where the journal, logs and generated secrets live (default: "
         "/var/lib/sunbeam-install, or $XDG_STATE_HOME/sunbeam-install with --dry-run)",
+    )
+    g.add_argument(
+        "--allow-removal",
+        action="store_true",
+        default=d(False),
+        help="converging a deployed cloud: let hosts and roles the answers no longer have be "
+        "removed (after checking guests and OSDs)",
     )
     g.add_argument(
         "--accept-new-host-keys",

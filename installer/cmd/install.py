@@ -2,8 +2,10 @@
 
 Headless: load the answers -> host facts (--dry-run: the simulated lab's) -> preflight (errors
 stop with exit 1) -> a "y" at the prompt, or --yes (without a terminal to ask on, exit 1: pass
---yes) -> plan -> run, with progress on
-stdout. Exit 0 done, 3 a step failed (`sunbeam-install resume` continues), 130 interrupted.
+--yes) -> plan -> the run starts in its own process, detached from the terminal, and this one
+follows it with progress on stdout (`attach` follows it again from anywhere; installer.cmd._view
+says what Ctrl-C does). Exit 0 done, 3 a step failed (`sunbeam-install resume` continues), 130
+interrupted.
 
 The work is the use cases' (`installer.pipeline`); this module turns options into settings,
 prints, asks and maps outcomes to exit codes. `resume` and `upgrade` share its renderers.
@@ -13,17 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from installer.cmd._view import renderers, report_stream
 from installer.exits import Exit, UserError
 from installer.pipeline.settings import RunSettings
 
+__all__ = ["renderers", "report_stream"]  # shared with `resume`, `upgrade` and `attach`
+
 if TYPE_CHECKING:
-    from installer.events import Event
+    from installer.cmd._view import RunInfo
+    from installer.pipeline.launch import Launched
     from installer.pipeline.runs import RunSetup
     from installer.runner import RunResult
 
@@ -66,110 +70,39 @@ def guided_install(args: argparse.Namespace) -> int:
     from installer.plain import needs_line_prompts
 
     if args.plain or needs_line_prompts():
-        from installer.plain import run_plain
+        # Plain mode; on a deployed cloud it first offers to add hosts to it (a converge).
+        from installer.plain_converge import run_guided_plain
 
         if getattr(args, "tui", False):
             print(f"{PROG}: --tui: this terminal cannot show the text UI (TERM=dumb, or no "
                   "terminal); asking as plain line prompts instead.", file=sys.stderr)
 
-        return run_plain(settings_from_args(args), answers_path=args.answers,
-                         assume_yes=bool(args.yes))
+        return run_guided_plain(settings_from_args(args), answers_path=args.answers,
+                                assume_yes=bool(args.yes))
     from screens.app import run_tui
 
     return run_tui(settings_from_args(args), answers_path=args.answers)
 
 
-@contextlib.contextmanager
-def renderers(args: argparse.Namespace) -> Iterator[tuple[Callable[[Event], None], IO[str]]]:
-    """The emit function for --events / --events-file, and the stream for the closing report."""
-    from installer.render import fan_out
-    from installer.render.console import make_console_renderer
-    from installer.render.jsonl import JsonlRenderer
-
-    events = getattr(args, "events", "console") or "console"
-    events_file = getattr(args, "events_file", None)
-    closers: list[Callable[[], None]] = []
-    jsonl = console = None
-    report: IO[str] = sys.stdout
-    try:
-        if events_file:
-            try:
-                fh = open(events_file, "a", encoding="utf-8")  # noqa: SIM115 - closed below
-            except OSError as e:
-                raise UserError(
-                    f"Cannot write the events file {events_file!r} ({e.strerror}); "
-                    "choose a writable path for --events-file.",
-                    Exit.INVALID,
-                ) from None
-            closers.append(fh.close)
-            jsonl = JsonlRenderer(fh)
-        elif events == "jsonl":
-            jsonl = JsonlRenderer(sys.stdout)
-            report = sys.stderr  # stdout carries only JSON lines
-        if events == "console":
-            r = make_console_renderer(sys.stdout)
-            closers.append(r.close)
-            console = r
-        yield fan_out(jsonl, console), report
-    finally:
-        for close in reversed(closers):
-            close()
-
-
-def report_stream(args: argparse.Namespace) -> IO[str]:
-    """Where the words for a person go: stdout, unless stdout carries only JSON lines."""
-    events = getattr(args, "events", "console") or "console"
-    if events == "jsonl" and not getattr(args, "events_file", None):
-        return sys.stderr
-    return sys.stdout
-
-
-def dry_run_banner(setup: RunSetup, *, ended: bool = False) -> str:
-    if ended:
-        return (f"Dry run: this {setup.kind} ran in the simulated lab; nothing on any host "
-                "was changed.")
-    return (f"Dry run: this {setup.kind} runs in the simulated lab; nothing on any host is "
-            "changed.")
-
-
 def finish(setup: RunSetup, result: RunResult, report: IO[str]) -> int:
-    """Print the closing report; the exit code for the outcome."""
-    from installer.render.console import fit_to_terminal, report_lines
+    """Print the closing report of a run executed in this process; its exit code."""
+    from installer.cmd._view import RunInfo
+    from installer.cmd._view import finish as finish_info
 
-    lines = report_lines(result, log_path=str(setup.log_path),
-                         resume_hint=f"Continue with: {setup.resume_hint()}")
-    if result.outcome == "done" and setup.kind == "install":
-        from installer.interactive.commands import where_the_cloud_is
-
-        answers = setup.answers
-        lines += where_the_cloud_is(setup.settings, answers.network.loadbalancer_range,
-                                    answers.identity.admin_password_file)
-    if setup.dry_run:
-        lines.append(dry_run_banner(setup, ended=True))
-        if result.outcome == "done" and result.done == 0 and result.skipped:
-            # The same command again: the lab already has it all. Say how to try it afresh.
-            lines.append(f"Everything was already in place in this lab; `rm -rf "
-                         f"{setup.state.path}` starts it over.")
-    lines += setup.notes
-    for line in fit_to_terminal(lines, report):
-        print(line, file=report)
-    report.flush()
-    if result.outcome == "done":
-        return int(Exit.OK)
-    if result.outcome == "interrupted":
-        return int(Exit.INTERRUPTED)
-    return int(Exit.STEP_FAILED)
+    return finish_info(RunInfo.of_setup(setup), result, report)
 
 
 async def run_rendered(setup: RunSetup, args: argparse.Namespace) -> int:
-    """Execute a prepared run with the command's renderers; the exit code."""
+    """Execute a prepared run in this process with the command's renderers; the exit code.
+    (The commands start their runs in their own process instead: `launch_and_follow`.)"""
+    from installer.cmd._view import RunInfo, dry_run_banner
     from installer.pipeline.runs import execute
     from installer.render.console import fit_to_terminal
 
     if setup.dry_run:
         # First, before the live display starts: the operator must know nothing real happens.
         stream = report_stream(args)
-        for line in fit_to_terminal([dry_run_banner(setup)], stream):
+        for line in fit_to_terminal([dry_run_banner(RunInfo.of_setup(setup))], stream):
             print(line, file=stream)
         stream.flush()
     with renderers(args) as (emit, report):
@@ -241,6 +174,12 @@ def headless_install(args: argparse.Namespace) -> int:
     except OSError as e:
         raise UserError(f"Cannot read the answers file {args.answers!r} ({e.strerror}); "
                         "check the path.", Exit.INVALID) from None
+    # Day two (issue 15, installer/cmd/_converge.py): a deployed cloud converges to the file.
+    from installer.cmd._converge import converge_if_deployed
+
+    converged = converge_if_deployed(settings, loaded, args, confirm)
+    if converged is not None:
+        return converged
     return asyncio.run(_install(settings, loaded, args))
 
 
@@ -291,10 +230,26 @@ async def _install(settings: RunSettings, loaded: Any, args: argparse.Namespace)
             print(f"{PROG}: note: the last run {last.id} did not finish; this starts a new run "
                   f"(`{command_line(settings, 'resume')}` would have continued it).",
                   file=sys.stderr)
-        setup = job.start()
-        try:
-            return await run_rendered(setup, args)
-        finally:
-            setup.close()
+        launched, info = launch_run(job.start(), job.lock_fd)
+    # The state dir's lock and the run are the run's process's now; this one only follows it.
+    return await follow_launched(launched, info, args)
+
+
+def launch_run(setup: RunSetup, lock_fd: int) -> tuple[Launched, RunInfo]:
+    """Start the journaled run `setup` in its own process (closing it here)."""
+    from installer.cmd._view import RunInfo
+    from installer.pipeline.launch import launch_setup
+
+    info = RunInfo.of_setup(setup)
+    return launch_setup(setup, lock_fd), info
+
+
+async def follow_launched(launched: Launched, info: RunInfo, args: argparse.Namespace) -> int:
+    """Follow the run this command started through its renderers; its exit code."""
+    from installer.cmd._view import follow
+    from installer.pipeline.follow import Follower
+    from installer.state import StateDir
+
+    return await follow(Follower.of_launched(launched, StateDir(info.state_path)), info, args)
 
 

@@ -1,9 +1,10 @@
 """Continue the last interrupted or failed run: finished steps are not run again.
 
 The run continues with the answers it started with (the journal keeps a snapshot) and in the
-same mode (dry-run or real). Steps that were running when the run stopped are checked and run
-again. --faults, --time-scale and --parallel may be given anew; faults are not carried over, so
-a resume after a `--faults ...=fail` run tries the operation for real (in the lab)."""
+same mode (dry-run or real), in its own process as an install does (`attach` follows it).
+Steps that were running when the run stopped are checked and run again. --faults, --time-scale
+and --parallel may be given anew; faults are not carried over, so a resume after a
+`--faults ...=fail` run tries the operation for real (in the lab)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _resume(settings: RunSettings, args: argparse.Namespace) -> int:
-    from installer.cmd.install import run_rendered
-    from installer.pipeline.resume import open_resume
+    """Check the last run can go on and journal that it does (under the lock), start it in its
+    own process and follow it."""
+    from installer.cmd._view import RunInfo
+    from installer.cmd.install import follow_launched
+    from installer.pipeline.launch import launch
+    from installer.pipeline.resume import begin_resume
 
-    async with open_resume(settings) as setup:
-        return await run_rendered(setup, args)
+    with begin_resume(settings) as (state, inputs, lock_fd):
+        run = inputs.run
+        info = RunInfo(run.kind, inputs.settings, state.path, str(state.log_path(run.id)),
+                       inputs.answers)
+        launched = launch(state.path, run.id, run.kind, inputs.settings, lock_fd)
+    return await follow_launched(launched, info, args)

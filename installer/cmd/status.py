@@ -1,4 +1,5 @@
-"""Show the last run from its journal: steps done, failed and pending, and the log path."""
+"""Show the last run from its journal: steps done, failed and pending, and the log path; while
+it runs in its own process, its pid and the `attach` command that follows it."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def status_data(state_dir: Any) -> dict[str, Any] | None:
     active = run.outcome is None and state.is_locked()
     counts = {k: summary.count(k) for k in ("done", "skipped", "failed", "pending", "running")}
     outcome = run.outcome or ("running" if active else "interrupted")
+    live, pid = run_liveness(state, run.id, active)
     return {
         "run_id": run.id,
         "kind": run.kind,
@@ -58,10 +60,25 @@ def status_data(state_dir: Any) -> dict[str, Any] | None:
             for s in summary.failed
         ],
         "running": [s.step_id for s in summary.steps if s.state == "running"],
+        # The run's own process (installer.pipeline.launch): running now, and its pid.
+        "live": live,
+        "pid": pid,
     }
 
 
+def run_liveness(state: Any, run_id: str, locked: bool) -> tuple[bool, int | None]:
+    """Whether run `run_id` runs now in a process of its own, and that process's pid."""
+    from installer.pipeline.launch import pid_alive, run_process
+
+    process = run_process(state.path, run_id)
+    if process is None or process.exit is not None:
+        return False, None
+    live = locked and pid_alive(process.pid)
+    return live, process.pid if live else None
+
+
 def run(args: argparse.Namespace) -> int:
+    from installer.pipeline.settings import RunSettings
     from installer.state import resolve_state_dir
 
     state_dir = resolve_state_dir(args.state_dir, dry_run=bool(args.dry_run))
@@ -80,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
     mode = " (dry-run)" if data["dry_run"] else ""
     print(f"Last run: {data['run_id']}, {data['kind']}{mode}, started {started}: "
           f"{data['outcome']}")
+    if data["live"]:
+        from installer.interactive.commands import command_line
+
+        settings = RunSettings.build(dry_run=bool(data["dry_run"]), state_dir=args.state_dir)
+        print(f"The run is live in its own process (pid {data['pid']}); follow it with "
+              f"`{command_line(settings, 'attach')}`.")
     print(f"Steps: {c['done']} done, {c['skipped']} already in place, {c['failed']} failed, "
           f"{c['pending'] + c['running']} to do, of {data['total']}")
     for f in data["failed"]:

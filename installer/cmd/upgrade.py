@@ -20,6 +20,8 @@ from installer.cmd.install import settings_from_args
 from installer.exits import Exit, UserError
 
 if TYPE_CHECKING:
+    from installer.cmd._view import RunInfo
+    from installer.pipeline.launch import Launched
     from installer.pipeline.settings import RunSettings
     from installer.upgrade.detect import Deployed
 
@@ -112,8 +114,23 @@ def describe(deployed: Deployed) -> list[str]:
 
 
 async def headless_upgrade(settings: RunSettings, args: argparse.Namespace) -> int:
-    from installer.cmd.install import confirm, run_rendered
-    from installer.pipeline.resume import continue_setup
+    """Detect, check and plan in this process; the upgrade itself runs in its own process,
+    which this one follows (as an install does)."""
+    from installer.cmd.install import follow_launched
+
+    started = await _start_upgrade(settings, args)
+    if isinstance(started, int):
+        return started
+    return await follow_launched(*started, args)
+
+
+async def _start_upgrade(settings: RunSettings, args: argparse.Namespace
+                         ) -> int | tuple[Launched, RunInfo]:
+    """The upgrade's run started in its own process, or the exit code when none was."""
+    from installer.cmd._view import RunInfo
+    from installer.cmd.install import confirm, launch_run
+    from installer.pipeline.launch import launch
+    from installer.pipeline.resume import mark_resumed, run_inputs
     from installer.pipeline.upgrade import open_upgrade
     from installer.preflight.finding import format_finding, summarize
     from installer.text import neutralise
@@ -140,11 +157,12 @@ async def headless_upgrade(settings: RunSettings, args: argparse.Namespace) -> i
                                 f"to {args.to}.", Exit.INVALID)
             print(f"{PROG}: continuing the unfinished upgrade run {last.id} to {args.to}.",
                   file=sys.stderr)
-            setup = await continue_setup(settings, job.state, last, job.stack)
-            try:
-                return await run_rendered(setup, args)
-            finally:
-                setup.close()
+            inputs = run_inputs(settings, job.state, last)
+            mark_resumed(inputs, job.state)
+            info = RunInfo(last.kind, inputs.settings, job.state.path,
+                           str(job.state.log_path(last.id)), inputs.answers)
+            return launch(job.state.path, last.id, last.kind, inputs.settings,
+                          job.lock_fd), info
         for f in job.run_findings:
             print(format_finding(f), file=sys.stderr)
         if job.run_findings:
@@ -191,11 +209,7 @@ async def headless_upgrade(settings: RunSettings, args: argparse.Namespace) -> i
             print(f"Nothing to upgrade: everything is on {target.release}'s channels already.",
                   file=out)
             return int(Exit.OK)
-        setup = job.start(target, options, plan)
-        try:
-            return await run_rendered(setup, args)
-        finally:
-            setup.close()
+        return launch_run(job.start(target, options, plan), job.lock_fd)
 
 
 def guided_upgrade(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -45,6 +45,10 @@ from installer.interactive.probing import (
 from installer.pipeline.settings import RunSettings
 from manifests.answers import Answers
 from probes.facts import HostFacts
+
+if TYPE_CHECKING:
+    from installer.pipeline.follow import RunControl
+    from installer.pipeline.launch import RunProcess
 
 # --------------------------------------------------------------------------------------------
 # Plan summary.
@@ -92,6 +96,8 @@ class Session:
         self.last_outcome: str | None = None
         self.saved_answers: Path | None = None
         self.last_finished: PlanFinished | None = None  # the last run's counts
+        self.control: RunControl | None = None  # the run being followed: detach or stop it
+        self.live: RunProcess | None = None  # a run in progress to follow before any other
 
     @property
     def dry_run(self) -> bool:
@@ -399,8 +405,32 @@ class Session:
     # -- install ------------------------------------------------------------------------------
 
     def install(self) -> AsyncIterator[Event]:
-        """The runner's events for installing the draft (dry-run: in the lab)."""
+        """The runner's events for installing the draft (dry-run: in the lab); first, those
+        of the run in progress found by `find_live_run`."""
+        if self.live is not None:
+            from installer.pipeline.follow import attach_events
+            from installer.state import StateDir
+
+            live, self.live = self.live, None
+            return attach_events(live, StateDir(self.state_dir), self.control)
         return _install_events(self)
+
+    def find_live_run(self) -> bool:
+        """Whether a run is in progress in the state dir (in its own process); if so, the
+        next `run_to` follows it, and the draft holds that run's answers."""
+        from installer.pipeline.launch import live_run_process
+
+        live = live_run_process(self.state_dir)
+        if live is None:
+            return False
+        self.live = live
+        from installer.pipeline.resume import journaled_answers
+
+        answers = journaled_answers(self.state_dir, live.files.run_id)
+        if answers is not None:
+            self.draft = Draft.from_answers(answers)
+            self.prefilled = True
+        return True
 
     def steps_per_host(self) -> dict[str, int]:
         """How many steps of the install's plan run on each host (None host: "cluster")."""
@@ -410,8 +440,13 @@ class Session:
         answers = self.answers()
         return count_hosts(plan(answers, load_release(answers.release)).steps)
 
-    async def run_to(self, on_event: Callable[[Event], None]) -> str:
-        """Run the install, handing each event to `on_event`; returns the plan's outcome."""
+    async def run_to(self, on_event: Callable[[Event], None],
+                     control: RunControl | None = None) -> str:
+        """Run the install, handing each event to `on_event`; returns the plan's outcome.
+        `control` (else a new one, kept as `self.control`) detaches from it or stops it."""
+        from installer.pipeline.follow import RunControl
+
+        self.control = control if control is not None else RunControl()
         return await follow_run(self, self.install(), on_event)
 
     def credentials_file(self) -> Path:
@@ -481,5 +516,7 @@ def count_hosts(steps: Iterable[Any]) -> dict[str, int]:
 async def _install_events(session: Session) -> AsyncIterator[Event]:
     from installer.pipeline.install import install_events
 
-    async for event in install_events(session.settings, session.answers()):
+    async for event in install_events(session.settings, session.answers(),
+                                      control=session.control):
         yield event
+

@@ -21,6 +21,7 @@ from installer.pipeline.settings import RunSettings
 
 if TYPE_CHECKING:
     from installer.events import Event, PlanFinished
+    from installer.pipeline.follow import RunControl
     from installer.plan import Plan
     from installer.upgrade.detect import Deployed
     from installer.upgrade.targets import Change, TargetVerdict
@@ -75,6 +76,7 @@ class UpgradeSession:
         self.log_path: str | None = None
         self.last_outcome: str | None = None
         self.last_finished: PlanFinished | None = None  # the last run's counts
+        self.control: RunControl | None = None  # the run being followed: detach or stop it
 
     @property
     def dry_run(self) -> bool:
@@ -209,8 +211,13 @@ class UpgradeSession:
         """The runner's events of the upgrade to the chosen target (dry-run: in the lab)."""
         return _upgrade_events(self)
 
-    async def run_to(self, on_event: Callable[[Event], None]) -> str:
-        """Run the upgrade, handing each event to `on_event`; returns the plan's outcome."""
+    async def run_to(self, on_event: Callable[[Event], None],
+                     control: RunControl | None = None) -> str:
+        """Run the upgrade, handing each event to `on_event`; returns the plan's outcome.
+        `control` (else a new one, kept as `self.control`) detaches from it or stops it."""
+        from installer.pipeline.follow import RunControl
+
+        self.control = control if control is not None else RunControl()
         return await follow_run(self, self.upgrade(), on_event)
 
 
@@ -224,5 +231,6 @@ async def _upgrade_events(session: UpgradeSession) -> AsyncIterator[Event]:
         raise SessionError("The cloud has not been read yet; wait for detection to end.")
     async for event in upgrade_events(session.settings, answers=answers,
                                       answers_path=session.answers_path, deployed=deployed,
-                                      target=target, options=session._options()):
+                                      target=target, options=session._options(),
+                                      control=session.control):
         yield event

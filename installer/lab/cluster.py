@@ -2,14 +2,18 @@
 
 `LabCluster` holds the state (hosts and their snaps, the Juju controller, clouds, models, machines,
 applications and units, relations, offers, Kubernetes load-balancer pools, Ceph OSDs, OpenStack
-networks) and persists it after every change. It knows none of the backends: they are built on it
-(installer/lab/snaps.py, juju.py, k8s.py, hosts.py) and `Lab` (installer/lab/lab.py), which sits
-above them all, hands them out.
+networks) and persists it after every change: `save()` journals the entities marked as touched
+since the last save (installer/lab/persist.py). A host is marked when it is looked up with
+`host()`/`host_by_address()`; models, machines, applications and units by the `touch_*` methods
+of the operations that change them; the top-level fields are compared on every save. It knows
+none of the backends: they are built on it (installer/lab/snaps.py, juju.py, k8s.py, hosts.py)
+and `Lab` (installer/lab/lab.py), which sits above them all, hands them out.
 
 Every operation takes a realistic duration in "real" seconds (installer/lab/timing.py) multiplied
 by the time scale, and may be told to fail (installer/lab/faults.py). Unit status is computed from
 wall-clock timestamps kept in the state, so a unit deployed before a kill -9 is found active by the
-next process, as on a real cloud.
+next process, as on a real cloud; `status_index` (installer/lab/status_index.py) derives it
+incrementally for `juju status` and the waits.
 """
 
 from __future__ import annotations
@@ -23,17 +27,18 @@ from pathlib import Path
 
 from installer.backends.base import BackendError, ProgressFn
 from installer.lab.faults import FaultPlan
+from installer.lab.persist import LabStore
 from installer.lab.state import (
-    STATE_FILE,
     AppState,
     HostState,
     LabFacts,
     LabState,
     ModelState,
     UnitState,
-    write_atomic,
 )
+from installer.lab.status_index import StatusIndex
 from installer.lab.timing import jitter
+from installer.lab.wiring import wiring_status
 from probes.facts import HostFacts
 
 
@@ -51,6 +56,7 @@ class LabCluster:
         time_scale: float,
         faults: FaultPlan,
         facts_dir: Path | None,
+        store: LabStore,
     ) -> None:
         self.state_dir = state_dir
         self.state = state
@@ -58,6 +64,12 @@ class LabCluster:
         self.time_scale = time_scale
         self.faults = faults
         self.facts_dir = facts_dir
+        self.store = store
+        self.status_index = StatusIndex(self)
+        # Lookup indexes, rebuilt when they miss (hosts, machines and units are only added).
+        self._by_address: dict[str, str] = {}
+        self._provisioned: set[str] | None = None  # hosts that are a machine of some model
+        self._unit_machines: dict[tuple[str, str], tuple[int, set[str | None]]] = {}
 
     # -- facts --------------------------------------------------------------------------------
 
@@ -67,6 +79,10 @@ class LabCluster:
             name: self._facts.hosts[name] for name in self.state.hosts if name in self._facts.hosts
         }
 
+    def host_facts(self, name: str) -> HostFacts | None:
+        """Facts of the host called `name`, if the lab knows it and has facts for it."""
+        return self._facts.hosts.get(name) if name in self.state.hosts else None
+
     def host_names(self) -> list[str]:
         """Names of the hosts the lab knows, in the order they were added."""
         return list(self.state.hosts)
@@ -74,8 +90,33 @@ class LabCluster:
     # -- persistence --------------------------------------------------------------------------
 
     def save(self) -> None:
-        """Write the state atomically (temporary file + rename): a kill never leaves half of it."""
-        write_atomic(self.state_dir / STATE_FILE, self.state.model_dump_json())
+        """Persist what changed since the last save as one journal record: a kill leaves all
+        of an operation's changes or none (installer/lab/persist.py)."""
+        self.store.save(self.state)
+
+    def touch_host(self, name: str) -> None:
+        """The host's state was changed (`host()` marks the hosts it returns already)."""
+        self.store.mark_host(name)
+
+    def touch_model(self, name: str) -> None:
+        """The model's own fields (relations, offers, consumed, config) were changed."""
+        self.store.mark_model(name)
+
+    def touch_machine(self, model: str, machine: str) -> None:
+        """A machine was added to `model`."""
+        self.store.mark_machine(model, machine)
+        host = self.state.models[model].machines.get(machine)
+        if self._provisioned is not None and host is not None:
+            self._provisioned.add(host)
+
+    def touch_app(self, model: str, app: str) -> None:
+        """The application's own fields (channel, config, next unit) were changed."""
+        self.store.mark_app(model, app)
+
+    def touch_unit(self, model: str, app: str, unit: str) -> None:
+        """A unit was added or changed (its status is recomputed on the next query)."""
+        self.store.mark_unit(model, app, unit)
+        self.status_index.touch_unit(model, app, unit)
 
     # -- time and faults ----------------------------------------------------------------------
 
@@ -125,19 +166,29 @@ class LabCluster:
     def host(self, name: str) -> HostState:
         """The host called `name`."""
         try:
-            return self.state.hosts[name]
+            h = self.state.hosts[name]
         except KeyError:
             raise BackendError(
                 f"host {name} is not in the lab",
                 hint="Add it to the answers file; the lab creates the hosts the answers name.",
             ) from None
+        self.store.mark_host(name)  # callers change what they look up
+        return h
 
     def host_by_address(self, address: str) -> HostState:
         """The host at `[user@]address` (its name is accepted for the address)."""
         target = address.rsplit("@", 1)[-1]
-        for h in self.state.hosts.values():
-            if target in (h.address, h.name):
-                return h
+        for rebuild in (False, True):
+            if rebuild:
+                # The first host with that address or name, as a scan in order finds it.
+                self._by_address = {}
+                for h in self.state.hosts.values():
+                    self._by_address.setdefault(h.address, h.name)
+                    self._by_address.setdefault(h.name, h.name)
+            found = self.state.hosts.get(self._by_address.get(target, ""))
+            if found is not None and target in (found.address, found.name):
+                self.store.mark_host(found.name)
+                return found
         raise BackendError(
             f"no lab host has the address {target}",
             hint="Check the host addresses in the answers file.",
@@ -162,8 +213,8 @@ class LabCluster:
 
     # -- units --------------------------------------------------------------------------------
 
-    def new_unit(self, app_name: str, app: AppState, machine: str | None) -> None:
-        """Add a unit to `app` (on `machine`, if a machine model), settling from now."""
+    def new_unit(self, model: str, app_name: str, app: AppState, machine: str | None) -> None:
+        """Add a unit to `app` of `model` (on `machine`, if a machine model), settling from now."""
         now = self.now()
         name = f"{app_name}/{app.next_unit}"
         app.next_unit += 1
@@ -172,9 +223,36 @@ class LabCluster:
             started=now,
             settle_at=now + app.settle_seconds * jitter(name),
         )
+        self.touch_app(model, app_name)
+        self.touch_unit(model, app_name, name)
+        cached = self._unit_machines.get((model, app_name))
+        if cached is not None and cached[0] == len(app.units) - 1:
+            cached[1].add(machine)
+            self._unit_machines[(model, app_name)] = (len(app.units), cached[1])
 
-    def busy(self, unit: UnitState, activity: str, seconds: float, key: str) -> None:
+    def unit_machines(self, model: str, app_name: str) -> set[str | None]:
+        """The machines that have a unit of the application (read-only; kept as units come)."""
+        app = self.app(model, app_name)
+        cached = self._unit_machines.get((model, app_name))
+        if cached is None or cached[0] != len(app.units):
+            cached = (len(app.units), {u.machine for u in app.units.values()})
+            self._unit_machines[(model, app_name)] = cached
+        return cached[1]
+
+    def provisioned(self, host: str) -> bool:
+        """Whether `host` is a machine of some model already."""
+        if self._provisioned is None:
+            self._provisioned = {
+                h for m in self.state.models.values() for h in m.machines.values()
+            }
+        return host in self._provisioned
+
+    def busy(
+        self, model: str, app: str, unit_name: str, activity: str, seconds: float, key: str
+    ) -> None:
         """The unit runs hooks for `seconds` (scaled) from now before it settles again."""
+        unit = self.app(model, app).units[unit_name]
+        self.touch_unit(model, app, unit_name)
         now = self.now()
         until = now + self.scaled(seconds, key)
         if unit.settle_at <= now:
@@ -292,47 +370,3 @@ def _derive_admin_password(seed: str) -> str:
     import hashlib
 
     return "ks-" + hashlib.sha256(f"keystone-k8s admin {seed}".encode()).hexdigest()[:24]
-
-
-# -- wiring: what a unit shows while its charm's mandatory relations are missing ---------------
-
-
-def endpoint_related(state_models: dict[str, ModelState], model: str, endpoint: str) -> bool:
-    """Whether `app:endpoint` of `model` takes part in a relation: in its own model, or through
-    an offer of it consumed (under some alias) by another model."""
-    m = state_models[model]
-    if any(endpoint in r for r in m.relations):
-        return True
-    ep_name = endpoint.split(":", 1)[1]
-    for offer, offered in m.offers.items():
-        if offered != endpoint:
-            continue
-        for other in state_models.values():
-            for alias, url in other.consumed.items():
-                if url.rsplit("/", 1)[-1] == f"{model}.{offer}" and any(
-                    f"{alias}:{ep_name}" in r for r in other.relations
-                ):
-                    return True
-    return False
-
-
-def wiring_status(
-    state_models: dict[str, ModelState], model: str, app_name: str, app: AppState
-) -> tuple[str, str, str] | None:
-    """(workload, message, what is missing) of a settled unit of `app` whose charm lacks a
-    mandatory relation, as that charm reports it; None when its wiring is complete."""
-    from installer.lab.charms import meta
-
-    info = meta(app.charm)
-    if info is None:
-        return None
-    for ep in info.mandatory:
-        if not endpoint_related(state_models, model, f"{app_name}:{ep}"):
-            if info.ops_sunbeam:
-                return "blocked", f"({ep}) integration missing", ep
-            # mysql-router: the application is blocked, the unit waits with no message.
-            return "waiting", "", f"Missing relation: {ep}"
-    for ep, (status, message) in info.extra.items():
-        if not endpoint_related(state_models, model, f"{app_name}:{ep}"):
-            return status, message, ep
-    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from ipaddress import ip_network
@@ -9,6 +10,7 @@ from ipaddress import ip_network
 from pydantic import BaseModel
 
 from installer.backends.base import BackendError, CommandResult, LogFn
+from installer.lab.cloud import LabCloud
 from installer.lab.cluster import LabCluster
 from installer.lab.snaps import CEPH_SNAP
 from installer.lab.state import NetworkState, SubnetState
@@ -29,6 +31,7 @@ class LabHosts:
 
     def __init__(self, lab: LabCluster) -> None:
         self.lab = lab
+        self.cloud = LabCloud(lab, self._enabled_compute_hosts)
 
     async def run(
         self,
@@ -53,6 +56,16 @@ class LabHosts:
                 return CommandResult(2, (line,))
             return await self.run(host, words, sudo=sudo, log=log, timeout=timeout,
                                   secret_env=secret_env)
+        if argv[0] == "env":
+            # `env NAME=VALUE... COMMAND...`: the variables join the command's environment.
+            assigned = list(itertools.takewhile(lambda w: "=" in w and not w.startswith("-"),
+                                                argv[1:]))
+            rest = list(argv[1 + len(assigned):])
+            if not rest:
+                return CommandResult(0, ())
+            env = dict(w.split("=", 1) for w in assigned)
+            return await self.run(host, rest, sudo=sudo, log=log, timeout=timeout,
+                                  secret_env={**env, **(secret_env or {})})
         # A snap's command exists only where the snap is installed: else the shell says so.
         snap = SNAP_COMMANDS.get(argv[0])
         if snap is not None and snap not in h.snaps:
@@ -65,13 +78,19 @@ class LabHosts:
         cli = "ceph-cli" if argv[0] == CEPH_COMMAND else "openstack-cli"
         await self.lab.op(f"host.run:{'-'.join(words)}@{host}", SECONDS[cli])
         if argv[0] == OPENSTACK:
-            lines, rc = self._openstack(list(argv[1:]), dict(secret_env or {}))
+            lines, rc = self._openstack(list(argv[1:]), dict(secret_env or {}), host)
         elif argv[0] == CEPH_COMMAND:
             lines, rc = self._ceph(list(argv[1:]))
         elif argv[0] == "true":
             lines, rc = [], 0
         elif argv[0] == "hostname":
             lines, rc = [host], 0
+        elif argv[0] == "curl":
+            lines, rc = self.cloud.curl(host, list(argv[1:]))
+        elif argv[0] == "rm":
+            lines, rc = self.cloud.rm(host, list(argv[1:]))
+        elif argv[0] == "ping":
+            lines, rc = self.cloud.ping(argv[-1]) if len(argv) > 1 else (["ping: usage"], 2)
         else:
             lines, rc = [f"{argv[0]}: command not found (the lab does not simulate it)"], 127
         for line in lines:
@@ -100,7 +119,38 @@ class LabHosts:
                 st.ceph_flags.remove(flag)
             self.lab.save()
             return [f"{flag} is {args[1]}"], 0
+        if args[:1] == ["osd"] and args[1:2] and args[1] in (
+                "ls-tree", "ok-to-stop", "out", "safe-to-destroy", "purge"):
+            return self._ceph_removal(args[1], args[2:])  # a converge's removal of a host
         return [f"microceph.ceph {' '.join(args)}: not simulated by the lab"], 22
+
+    def _ceph_removal(self, verb: str, args: list[str]) -> tuple[list[str], int]:
+        """The OSD commands a host's removal uses. OSD ids are the positions of the devices
+        over the hosts, in order; stopping or destroying OSDs is refused unless three other
+        hosts keep OSDs (the pools' three replicas, one per host)."""
+        st = self.lab.state
+        ids = [(h.name, d) for h in st.hosts.values() for d in h.osds]
+        words = [a for a in args if not a.startswith("-") and a != "json"]
+        if verb == "ls-tree":
+            mine = [i for i, (host, _) in enumerate(ids) if words and host == words[0]]
+            return [json.dumps(mine)], 0
+        chosen = [int(w) for w in words if w.isdigit() and int(w) < len(ids)]
+        if len(chosen) != len(words):
+            return [f"Error ENOENT: osd(s) {' '.join(words)} do not exist"], 2
+        if verb == "out":
+            return [f"marked out osd.{', osd.'.join(words)}."], 0
+        hosts = {ids[i][0] for i in chosen}
+        others = {host for host, _ in ids} - hosts
+        if verb in ("ok-to-stop", "safe-to-destroy") and len(others) < 3:
+            return [f"Error EBUSY: stopping osd(s) {','.join(words)} would leave "
+                    f"{len(others)} host(s) with OSDs; the pools need 3"], 16
+        if verb == "purge":
+            for i in sorted(chosen, reverse=True):
+                host, device = ids[i]
+                self.lab.host(host).osds.remove(device)
+            self.lab.save()
+            return [f"purged osd.{', osd.'.join(words)}"], 0
+        return [f"osd(s) {','.join(words)} are {verb.replace('-', ' ')}"], 0
 
     def _ceph_health(self) -> dict[str, object]:
         """`ceph health --format json`: HEALTH_OK, or HEALTH_WARN with the checks that fail."""
@@ -127,7 +177,8 @@ class LabHosts:
 
     # -- OpenStack (the openstackclients snap's `openstack`) ----------------------------------
 
-    def _openstack(self, args: list[str], env: dict[str, str]) -> tuple[list[str], int]:
+    def _openstack(self, args: list[str], env: dict[str, str], host: str
+                   ) -> tuple[list[str], int]:
         st = self.lab.state
         keystone = any(
             a.charm == "keystone-k8s" for m in st.models.values() for a in m.apps.values()
@@ -150,6 +201,11 @@ class LabHosts:
             return self._user_set(rest, opts, name)
         if (noun, verb) == ("compute", "service"):
             return self._compute_service(rest)
+        if (noun, verb) == ("server", "list"):  # a converge's removal of a compute host
+            return self._server_list(rest)
+        answer = self.cloud.openstack(host, noun, verb, rest)
+        if answer is not None:
+            return answer
         tables: dict[str, Mapping[str, BaseModel]] = {"network": st.networks, "subnet": st.subnets}
         table = tables.get(noun)
         if table is None or name is None:
@@ -166,7 +222,9 @@ class LabHosts:
             segment = opts.get("--provider-segment")
             st.networks[name] = NetworkState(
                 name=name,
-                provider_type=str(opts.get("--provider-network-type", "flat")),
+                # Neutron's default for a project network under OVN is geneve.
+                provider_type=str(opts.get("--provider-network-type",
+                                           "flat" if "--external" in rest else "geneve")),
                 physical_network=opts.get("--provider-physical-network"),
                 segment=int(segment) if segment and segment.isdigit() else None,
                 external="--external" in rest,
@@ -204,6 +262,22 @@ class LabHosts:
         self.lab.set_admin_password(password)
         return [], 0
 
+    def _server_list(self, rest: list[str]) -> tuple[list[str], int]:
+        """`openstack server list [--all-projects] [--host H] [-f F] [-c COL ...]`: the lab's
+        servers (one project: --all-projects changes nothing), those on host H with --host."""
+        from installer.lab.servers import listed
+
+        parsed = _parse(rest, ("--all-projects", "--long"), ("--host", "-f", "-c"))
+        if isinstance(parsed, str):
+            return [f"openstack server list: error: {parsed}"], 2
+        opts, _ = parsed
+        hosts = opts.get("--host")
+        servers = self.cloud.servers
+        rows = [{"ID": s.id, "Name": s.name, "Status": servers.server_status(s),
+                 "Host": s.host} for s in self.lab.state.servers.values()
+                if hosts is None or s.host in hosts]
+        return listed(rows, opts), 0
+
     def _compute_services(self) -> dict[str, str]:
         """Nova's compute services: one `nova-compute` per host running a hypervisor unit,
         registered once nova-k8s is deployed; host -> status (enabled | disabled)."""
@@ -220,6 +294,11 @@ class LabHosts:
                     if host is not None:
                         out[host] = "disabled" if host in st.compute_disabled else "enabled"
         return out
+
+    def _enabled_compute_hosts(self) -> list[str]:
+        """The hosts Nova's scheduler may place a server on."""
+        return [h for h, status in sorted(self._compute_services().items())
+                if status == "enabled"]
 
     def _compute_service(self, args: list[str]) -> tuple[list[str], int]:
         """`openstack compute service list [--host H] [--service S] [-f F] [-c COL ...]` and

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from installer.backends.base import (
-    AppStatus,
     BackendError,
     LogFn,
     ModelStatus,
     ProgressFn,
-    UnitStatus,
 )
 from installer.lab.charms import meta
-from installer.lab.cluster import LabCluster, wiring_status
+from installer.lab.cluster import LabCluster
 from installer.lab.state import AppState, ModelState
 from installer.lab.store import default_revision
 from installer.lab.timing import SECONDS, SETTLE_DEFAULT_SECONDS, SETTLE_SECONDS
@@ -39,24 +37,10 @@ class LabJuju:
     async def models(self) -> list[str]:
         return list(self.lab.state.models)
 
-    async def status(self, model: str) -> ModelStatus:
-        m = self.lab.model(model)
-        now = self.lab.now()
-        apps: dict[str, AppStatus] = {}
-        for name, app in m.apps.items():
-            units = {}
-            for unit_name, unit in app.units.items():
-                workload, agent, message = self.lab.app_unit_status(model, name, unit, now)
-                units[unit_name] = UnitStatus(unit_name, workload, agent, message, unit.machine)
-            apps[name] = AppStatus(name, app.charm, app.channel, app.revision, units)
-        return ModelStatus(
-            name=model,
-            apps=apps,
-            machines=dict(m.machines),
-            relations={frozenset(r) for r in m.relations},
-            offers=dict(m.offers),
-            consumed=dict(m.consumed),
-        )
+    async def status(self, model: str, apps: Collection[str] | None = None) -> ModelStatus:
+        """The model's status (only `apps`, when given), from the lab's status index: shared
+        with other callers, so read-only."""
+        return self.lab.status_index.model_status(model, apps)
 
     # -- controller, clouds, models, machines -------------------------------------------------
 
@@ -123,6 +107,8 @@ class LabJuju:
                 name="controller", cloud=kind, kind="machine", machines={"0": host.name},
                 next_machine=1, config=dict(st.model_defaults),
             )
+            self.lab.touch_machine("controller", "0")
+        self.lab.touch_model("controller")
         self.lab.save()
 
     async def add_k8s_cloud(self, name: str, kubeconfig: str) -> None:
@@ -153,6 +139,7 @@ class LabJuju:
             name=name, cloud=cloud, kind="k8s" if kind == "k8s" else "machine",
             config={**self.lab.state.model_defaults, **(config or {})},
         )
+        self.lab.touch_model(name)
         self.lab.save()
 
     async def add_machine(
@@ -160,19 +147,19 @@ class LabJuju:
     ) -> str:
         m = self.lab.model(model)
         host = self.lab.host_by_address(address)
-        for other in self.lab.state.models.values():
-            if host.name in other.machines.values():
-                raise BackendError(f"{host.name} ({host.address}) is already provisioned")
+        if self.lab.provisioned(host.name):
+            raise BackendError(f"{host.name} ({host.address}) is already provisioned")
         target = f"{ssh_user}@{host.address}" if ssh_user else host.address
         log(f"Provisioning manual machine ssh:{target}")
         await self.lab.op(f"juju.add-machine@{host.name}", SECONDS["add-machine"])
         log("Installing the Juju machine agent")
-        for other in self.lab.state.models.values():
-            if host.name in other.machines.values():
-                raise BackendError(f"{host.name} ({host.address}) is already provisioned")
+        if self.lab.provisioned(host.name):
+            raise BackendError(f"{host.name} ({host.address}) is already provisioned")
         machine = str(m.next_machine)
         m.next_machine += 1
         m.machines[machine] = host.name
+        self.lab.touch_model(model)
+        self.lab.touch_machine(model, machine)
         self.lab.save()
         log(f"created machine {machine}")
         return machine
@@ -230,9 +217,10 @@ class LabJuju:
             settle_seconds=self.lab.scaled(SETTLE_SECONDS.get(charm, SETTLE_DEFAULT_SECONDS), app),
         )
         for i in range(0 if subordinate else max(num_units, len(to))):
-            self.lab.new_unit(app, state, to[i] if i < len(to) else None)
+            self.lab.new_unit(model, app, state, to[i] if i < len(to) else None)
             self._charm_snap(m, charm, state, to[i] if i < len(to) else None)
         m.apps[app] = state
+        self.lab.touch_app(model, app)
         self.lab.save()
 
     async def add_unit(self, model: str, app: str, *, to: str) -> None:
@@ -240,29 +228,34 @@ class LabJuju:
         a = self.lab.app(model, app)
         if m.kind == "machine":
             self._placement(m, [to])
-            if any(u.machine == to for u in a.units.values()):
+            if to in self.lab.unit_machines(model, app):
                 raise BackendError(f"{app} already has a unit on machine {to}")
         host = m.machines.get(to, to)
         await self.lab.op(f"juju.add-unit:{app}@{host}", SECONDS["add-unit"])
         a = self.lab.app(model, app)
-        if m.kind == "machine" and any(u.machine == to for u in a.units.values()):
+        if m.kind == "machine" and to in self.lab.unit_machines(model, app):
             raise BackendError(f"{app} already has a unit on machine {to}")
-        self.lab.new_unit(app, a, to if m.kind == "machine" else None)
-        self._charm_snap(m, a.charm, a, to if m.kind == "machine" else None)
+        machine = to if m.kind == "machine" else None
+        self.lab.new_unit(model, app, a, machine)
+        self._charm_snap(m, a.charm, a, machine)
         for sub, principal_ep in self._subordinates_of(m, app):
-            self._follow(m, sub, principal_ep)
+            # Only the new unit needs a subordinate beside it.
+            self._follow(m, sub, principal_ep, only=machine)
         self.lab.save()
 
     async def refresh(
         self, model: str, app: str, *, channel: str, revision: int | None = None
     ) -> None:
         a = self.lab.app(model, app)
+        if a.charm == "k8s":
+            _check_k8s_skew(app, a.channel, channel)
         await self.lab.op(f"juju.refresh:{app}", SECONDS["refresh"])
         a = self.lab.app(model, app)
         a.channel, a.revision = channel, revision or default_revision(a.charm, channel)
-        for name, unit in a.units.items():
+        self.lab.touch_app(model, app)
+        for name in a.units:
             settle = SETTLE_SECONDS.get(a.charm, SETTLE_DEFAULT_SECONDS) * 0.5
-            self.lab.busy(unit, "upgrading the charm", settle, name)
+            self.lab.busy(model, app, name, "upgrading the charm", settle, name)
         self.lab.save()
 
     async def config(self, model: str, app: str, values: Mapping[str, object]) -> None:
@@ -270,8 +263,10 @@ class LabJuju:
         await self.lab.op(f"juju.config:{app}", SECONDS["config"])
         a = self.lab.app(model, app)
         a.config.update(values)
-        for name, unit in a.units.items():
-            self.lab.busy(unit, "applying the configuration", SECONDS["relation-settle"], name)
+        self.lab.touch_app(model, app)
+        for name in a.units:
+            self.lab.busy(model, app, name, "applying the configuration",
+                          SECONDS["relation-settle"], name)
         self.lab.save()
 
     def _endpoint_app(self, m: ModelState, endpoint: str) -> str:
@@ -327,15 +322,22 @@ class LabJuju:
                     out.append((app, mine))
         return out
 
-    def _follow(self, m: ModelState, sub: str, principal_ep: str) -> None:
-        """A subordinate has one unit beside each unit of its principal."""
-        principal = m.apps[principal_ep.split(":", 1)[0]]
+    def _follow(
+        self, m: ModelState, sub: str, principal_ep: str, *, only: str | None = None
+    ) -> None:
+        """A subordinate has one unit beside each unit of its principal (`only`: beside the
+        principal's unit on that machine, just added)."""
         state = m.apps[sub]
-        have = {u.machine for u in state.units.values()}
-        for unit in principal.units.values():
-            if unit.machine not in have:
-                self.lab.new_unit(sub, state, unit.machine)
-                self._charm_snap(m, state.charm, state, unit.machine)
+        have = self.lab.unit_machines(m.name, sub)
+        if only is not None:
+            machines: list[str | None] = [only]
+        else:
+            principal = m.apps[principal_ep.split(":", 1)[0]]
+            machines = [u.machine for u in principal.units.values()]
+        for machine in machines:
+            if machine not in have:
+                self.lab.new_unit(m.name, sub, state, machine)
+                self._charm_snap(m, state.charm, state, machine)
 
     def _charm_snap(self, m: ModelState, charm: str, app: AppState, machine: str | None) -> None:
         """A machine charm installs its snap (charm config snap-channel) on its machine."""
@@ -363,6 +365,7 @@ class LabJuju:
         if pair in m.relations:
             raise BackendError(f"relation {a} {b} already exists")
         m.relations.append((pair[0], pair[1]))
+        self.lab.touch_model(model)
         for app in apps:
             for sub, principal_ep in self._subordinates_of(m, app):
                 self._follow(m, sub, principal_ep)
@@ -370,9 +373,11 @@ class LabJuju:
             state = m.apps.get(app)
             if state is None:
                 continue  # a consumed (remote) application: its units live elsewhere
-            for name, unit in state.units.items():
+            for name in state.units:
                 self.lab.busy(
-                    unit,
+                    model,
+                    app,
+                    name,
                     f"configuring the {ep.partition(':')[2] or app} relation",
                     SECONDS["relation-settle"],
                     name + ep,
@@ -388,6 +393,7 @@ class LabJuju:
             raise BackendError(f"offer {name!r} already exists in model {model!r}")
         await self.lab.op(f"juju.offer:{name}", SECONDS["offer"])
         m.offers[name] = endpoint
+        self.lab.touch_model(model)
         self.lab.save()
 
     async def consume(self, model: str, url: str, alias: str) -> None:
@@ -402,6 +408,7 @@ class LabJuju:
             raise BackendError(f"application {alias!r} already exists in model {model!r}")
         await self.lab.op(f"juju.consume:{alias}", SECONDS["consume"])
         m.consumed[alias] = url
+        self.lab.touch_model(model)
         self.lab.save()
 
     # -- actions ------------------------------------------------------------------------------
@@ -464,7 +471,7 @@ class LabJuju:
         )
 
     async def _add_osd(self, host: str, unit: str, device: str) -> dict[str, object]:
-        facts = self.lab.facts().get(host)
+        facts = self.lab.host_facts(host)
         disk = facts.disk(device) if facts else None
         if disk is None:
             raise BackendError(
@@ -487,52 +494,47 @@ class LabJuju:
     async def wait_settled(
         self, model: str, apps: Sequence[str], *, progress: ProgressFn, timeout: float
     ) -> None:
-        m = self.lab.model(model)
+        self.lab.model(model)
         for app in apps:
             self.lab.app(model, app)
         await self.lab.op(f"juju.wait-settled:{model}", 0.0)
         deadline = time.monotonic() + timeout
         while True:
+            # One summary per application, shared by every waiter on it and recomputed only
+            # when one of its units changes: a poll costs the number of applications.
             now = self.lab.now()
-            pending: list[tuple[float, str, str]] = []
-            total = 0
-            for app in apps:
-                state = m.apps[app]
-                for name, unit in state.units.items():
-                    total += 1
-                    workload, _, message = self.lab.unit_status(unit, now)
-                    if workload == "active":
-                        wiring = wiring_status(self.lab.state.models, model, app, state)
-                        if wiring is not None:
-                            # Its hooks are done and only a relation would change it: the
-                            # plan made none, so it would wait forever. Say which.
-                            shown = f"{wiring[0]}: {wiring[1]}" if wiring[1] else wiring[0]
-                            raise BackendError(
-                                f"unit {name} stays {shown}: the {app}:{wiring[2].split(': ')[-1]}"
-                                f" relation is missing ({wiring[2]})",
-                                hint=f"`juju status -m {model} {app}` shows it; integrate "
-                                "the missing relation and resume.",
-                            )
-                    if workload == "error":
-                        raise BackendError(
-                            f"unit {name} is in error: {message}",
-                            hint=f"`juju debug-log -m {model} --include {name}` shows why.",
-                        )
-                    if workload != "active":
-                        pending.append((unit.settle_at, name, f"{workload}: {message}"))
+            summaries = self.lab.status_index.summaries(model, apps)
+            for app, s in zip(apps, summaries, strict=True):
+                if s.problem is not None and s.problem[0] == "wiring":
+                    _, name, shown, missing = s.problem
+                    # Its hooks are done and only a relation would change it: the plan made
+                    # none, so it would wait forever. Say which.
+                    raise BackendError(
+                        f"unit {name} stays {shown}: the {app}:{missing.split(': ')[-1]}"
+                        f" relation is missing ({missing})",
+                        hint=f"`juju status -m {model} {app}` shows it; integrate "
+                        "the missing relation and resume.",
+                    )
+                if s.problem is not None:
+                    _, name, message = s.problem
+                    raise BackendError(
+                        f"unit {name} is in error: {message}",
+                        hint=f"`juju debug-log -m {model} --include {name}` shows why.",
+                    )
+            total = sum(s.total for s in summaries)
+            pending = sum(s.pending for s in summaries)
             if not pending:
                 progress(f"{total} unit{'s' if total != 1 else ''} of {len(apps)} "
                          f"application{'s' if len(apps) != 1 else ''} active", 1.0)
                 return
-            pending.sort()
-            settle_at, first, what = pending[0]
+            settle_at, first, what = min(s.first for s in summaries if s.first is not None)
             progress(
-                f"{total - len(pending)}/{total} units active; {first} {what}",
-                (total - len(pending)) / total if total else None,
+                f"{total - pending}/{total} units active; {first} {what}",
+                (total - pending) / total if total else None,
             )
             if time.monotonic() >= deadline:
                 raise BackendError(
-                    f"{len(pending)} units of {', '.join(apps)} not active after {timeout:.0f} s "
+                    f"{pending} units of {', '.join(apps)} not active after {timeout:.0f} s "
                     f"(first: {first} {what})",
                     hint=f"`juju status -m {model}` shows what they wait for.",
                 )
@@ -543,3 +545,98 @@ class LabJuju:
                     max(settle_at - now, 0.0) + 0.001, 0.25, max(deadline - time.monotonic(), 0.001)
                 )
             )
+
+    # -- day two: scale and removal (a converge; added by the converge work) -------------------
+
+    async def scale_application(self, model: str, app: str, units: int) -> None:
+        m = self.lab.model(model)
+        if m.kind != "k8s":
+            raise BackendError(f"ERROR scale-application is only for Kubernetes models; "
+                               f"{model!r} is a machine model")
+        self.lab.app(model, app)
+        await self.lab.op(f"juju.scale:{app}", SECONDS["add-unit"])
+        a = self.lab.app(model, app)
+        while len(a.units) < units:
+            self.lab.new_unit(model, app, a, None)
+        for name in sorted(a.units, key=lambda u: int(u.rpartition("/")[2]))[units:]:
+            del a.units[name]
+            self.lab.touch_unit(model, app, name)
+        self.lab.touch_app(model, app)
+        self.lab.save()
+
+    async def remove_unit(self, model: str, unit: str) -> None:
+        m = self.lab.model(model)
+        app, _, _ = unit.partition("/")
+        a = self.lab.app(model, app)
+        if unit not in a.units:
+            raise BackendError(f"ERROR unit {unit!r} not found in model {model!r}")
+        await self.lab.op(f"juju.remove-unit:{unit}", SECONDS["add-unit"])
+        machine = a.units[unit].machine
+        gone = [(app, unit)]
+        if machine is not None:  # its subordinates go with it
+            for sub, _ep in self._subordinates_of(m, app):
+                gone += [(sub, u) for u, s in m.apps[sub].units.items() if s.machine == machine]
+        for name, u in gone:
+            m.apps[name].units.pop(u, None)
+            self.lab.touch_unit(model, name, u)
+        self.lab.save()
+
+    async def remove_machine(self, model: str, machine: str) -> None:
+        m = self.lab.model(model)
+        if machine not in m.machines:
+            raise BackendError(f"ERROR machine {machine} not found in model {model!r}")
+        used = [u for a in m.apps.values() for u, s in a.units.items() if s.machine == machine]
+        if used:
+            raise BackendError(f"ERROR machine {machine} is hosting units {', '.join(used)}")
+        await self.lab.op(f"juju.remove-machine:{machine}", SECONDS["add-unit"])
+        del m.machines[machine]
+        self.lab.touch_machine(model, machine)
+        self.lab.save()
+
+    async def remove_application(self, model: str, app: str) -> None:
+        m = self.lab.model(model)
+        self.lab.app(model, app)
+        await self.lab.op(f"juju.remove-application:{app}", SECONDS["deploy"])
+        offered = [o for o, ep in m.offers.items() if ep.split(":", 1)[0] == app]
+        if offered:
+            raise BackendError(f"ERROR cannot remove application {app!r}: it is offered as "
+                               f"{', '.join(offered)}")
+        m.relations = [r for r in m.relations
+                       if app not in (r[0].split(":", 1)[0], r[1].split(":", 1)[0])]
+        del m.apps[app]
+        self.lab.touch_app(model, app)
+        self.lab.touch_model(model)
+        self.lab.save()
+
+    async def remove_relation(self, model: str, a: str, b: str) -> None:
+        m = self.lab.model(model)
+        pair = tuple(sorted((a, b)))
+        if pair not in m.relations:
+            raise BackendError(f"ERROR relation {a} {b} not found")
+        await self.lab.op(f"juju.remove-relation:{a}/{b}", SECONDS["integrate"])
+        m.relations.remove((pair[0], pair[1]))
+        self.lab.touch_model(model)
+        self.lab.save()
+
+
+def _k8s_minor(channel: str | None) -> tuple[int, int] | None:
+    """(major, minor) of a k8s charm channel such as 1.31/stable; None when it names none."""
+    track = (channel or "").split("/", 1)[0].split("-", 1)[0]
+    parts = track.split(".")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def _check_k8s_skew(app: str, current: str | None, channel: str) -> None:
+    """Kubernetes upgrades one minor version at a time (its version-skew policy): the lab
+    refuses a k8s refresh that would skip one, as a cluster would fail it, so a plan that
+    jumps from 1.30 to 1.32 fails in the lab too."""
+    have, want = _k8s_minor(current), _k8s_minor(channel)
+    if have is None or want is None or have[0] != want[0] or want[1] <= have[1] + 1:
+        return
+    raise BackendError(
+        f"cannot refresh {app} from {current} to {channel}: Kubernetes upgrades one minor "
+        "version at a time",
+        hint=f"Refresh {app} to {have[0]}.{have[1] + 1} first.",
+    )

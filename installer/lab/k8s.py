@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
+from datetime import UTC, datetime
 from ipaddress import ip_address
+from typing import Any
 
 from installer.backends.base import BackendError, ProgressFn
 from installer.lab.cluster import LabCluster
+from installer.lab.state import ModelState
 from installer.lab.timing import SECONDS
 
 
@@ -59,6 +63,106 @@ class LabK8s:
         await self.lab.op(f"k8s.set-lb-pool:{name}", SECONDS["lb-pool"])
         self.lab.state.lb_pools[name] = address_range
         self.lab.save()
+
+    # -- read-only views for `inspect` (the shapes of installer/backends/diagnostics.py) -------
+
+    def pods(self, namespace: str) -> list[dict[str, Any]]:
+        """The pods of `namespace`: Juju names a Kubernetes model's namespace after the model,
+        with one pod per unit (`keystone-0` for keystone/0) and the model operator's pod."""
+        from installer.backends.diagnostics import pod_summary
+
+        self._require_cluster()
+        m = self._namespace_model(namespace)
+        nodes = sorted(h for h, ready in self.lab.k8s_nodes().items() if ready)
+        now = self.lab.now()
+        out = [pod_summary(
+            f"modeloperator-{zlib.crc32(namespace.encode()):08x}", phase="Running",
+            node=_node_for(namespace, nodes), started=None,
+            containers=[{"name": "juju-operator", "ready": True, "restarts": 0,
+                         "state": "running"}],
+            conditions=[{"type": "Ready", "status": "True", "reason": None, "message": None}],
+        )]
+        for app_name, app in m.apps.items():
+            workload_container = app.charm.removesuffix("-k8s")
+            for unit_name, unit in app.units.items():
+                workload, _agent, message = self.lab.app_unit_status(
+                    m.name, app_name, unit, now)
+                pod = unit_name.replace("/", "-")
+                phase, state, ready = _pod_state(workload)
+                containers = [
+                    {"name": "charm", "ready": workload != "maintenance", "restarts": 0,
+                     "state": "running" if workload != "maintenance" else state},
+                    {"name": workload_container, "ready": ready,
+                     "restarts": 3 if workload == "error" else 0, "state": state},
+                ]
+                out.append(pod_summary(
+                    pod, phase=phase, node=_node_for(pod, nodes), started=_iso(unit.started),
+                    containers=containers,
+                    conditions=[{"type": "Ready", "status": str(ready),
+                                 "reason": None if ready else "ContainersNotReady",
+                                 "message": None if ready else message or None}],
+                ))
+        return out
+
+    def events(self, namespace: str) -> list[dict[str, Any]]:
+        """The events of `namespace`'s pods: scheduled and started, then a failing readiness
+        probe for a pod not ready and a restart back-off for a unit in error."""
+        from installer.backends.diagnostics import event_summary
+
+        out = []
+        for pod in self.pods(namespace):
+            name, node, started = pod["name"], pod["node"], pod["started"]
+            out.append(event_summary(
+                type_="Normal", reason="Scheduled", obj=f"Pod/{name}",
+                message=f"Successfully assigned {namespace}/{name} to {node}", count=1,
+                last=started))
+            for c in pod["containers"]:
+                if c["state"] == "running":
+                    out.append(event_summary(
+                        type_="Normal", reason="Started", obj=f"Pod/{name}",
+                        message=f"Started container {c['name']}", count=1, last=started))
+                    if not c["ready"]:
+                        out.append(event_summary(
+                            type_="Warning", reason="Unhealthy", obj=f"Pod/{name}",
+                            message=f"Readiness probe failed: container {c['name']} is not "
+                            "ready", count=1, last=started))
+                elif c["restarts"]:
+                    out.append(event_summary(
+                        type_="Warning", reason="BackOff", obj=f"Pod/{name}",
+                        message=f"Back-off restarting failed container {c['name']} in pod "
+                        f"{name}", count=c["restarts"], last=started))
+                else:
+                    out.append(event_summary(
+                        type_="Normal", reason="Pulling", obj=f"Pod/{name}",
+                        message=f"Pulling the image of container {c['name']}", count=1,
+                        last=started))
+        return out
+
+    def _namespace_model(self, namespace: str) -> ModelState:
+        m = self.lab.state.models.get(namespace)
+        if m is None or m.kind != "k8s":
+            raise BackendError(f'namespaces "{namespace}" not found',
+                               hint="The Kubernetes model is created by an earlier step.")
+        return m
+
+
+def _pod_state(workload: str) -> tuple[str, str, bool]:
+    """(phase, workload container state, ready) of a unit's pod by the unit's workload status."""
+    if workload == "maintenance":
+        return "Pending", "waiting: ContainerCreating", False
+    if workload == "error":
+        return "Running", "waiting: CrashLoopBackOff", False
+    if workload == "waiting":
+        return "Running", "running", False
+    return "Running", "running", True  # active, or blocked on a relation: the pod itself runs
+
+
+def _node_for(pod: str, nodes: list[str]) -> str | None:
+    return nodes[zlib.crc32(pod.encode()) % len(nodes)] if nodes else None
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat()
 
 
 def _valid_address(text: str) -> bool:

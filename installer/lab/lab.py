@@ -9,12 +9,15 @@ Each mutating backend call checks its preconditions first (the host exists, the 
 machine is there...) and raises BackendError when a step ran before what it needs; so a plan with
 a missing dependency fails in the lab as it would on a cloud. State changes happen after the
 operation's time has passed, in one synchronous block followed by a save: a cancelled or killed
-operation changes nothing.
+operation changes nothing. A save appends the entities that changed to a journal beside the
+snapshot (installer/lab/persist.py), so its cost does not grow with the cluster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import gc
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,14 +30,13 @@ from installer.lab.faults import FaultPlan, parse_faults
 from installer.lab.hosts import LabHosts
 from installer.lab.juju import LabJuju
 from installer.lab.k8s import LabK8s
+from installer.lab.persist import LabStore
 from installer.lab.profile import default_facts
 from installer.lab.snaps import LabSnaps
 from installer.lab.state import (
     FACTS_FILE,
-    STATE_FILE,
     HostState,
     LabFacts,
-    LabState,
     read_model,
     write_atomic,
 )
@@ -71,9 +73,11 @@ class Lab(LabCluster):
             )
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        state = read_model(state_dir / STATE_FILE, LabState) or LabState()
-        facts = read_model(state_dir / FACTS_FILE, LabFacts) or LabFacts()
-        assert isinstance(state, LabState) and isinstance(facts, LabFacts)
+        store = LabStore(state_dir)
+        with _gc_paused():
+            state = store.load()
+            facts = read_model(state_dir / FACTS_FILE, LabFacts) or LabFacts()
+        assert isinstance(facts, LabFacts)
         return cls(
             state_dir,
             state,
@@ -81,6 +85,7 @@ class Lab(LabCluster):
             time_scale=DEFAULT_TIME_SCALE if time_scale is None else time_scale,
             faults=plan,
             facts_dir=Path(facts_dir) if facts_dir is not None else None,
+            store=store,
         )
 
     # -- hosts and facts ----------------------------------------------------------------------
@@ -90,6 +95,10 @@ class Lab(LabCluster):
 
         Facts come from `facts_dir/<host>.json` when the lab was opened with one, else from the
         default server profile shaped to the answers (its disks, NICs and address)."""
+        with _gc_paused():
+            self._ensure_hosts(answers)
+
+    def _ensure_hosts(self, answers: Answers) -> None:
         net = answers.network.management_cidr
         used = {str(h.address) for h in answers.hosts if h.address is not None}
         for h in answers.hosts:
@@ -105,6 +114,7 @@ class Lab(LabCluster):
                 self.state.hosts[h.name] = HostState(name=h.name, address=address)
             else:
                 known.address = address
+            self.touch_host(h.name)
             if self.facts_dir is not None:
                 self._facts.hosts[h.name] = self._read_facts(h.name)
             else:
@@ -161,3 +171,17 @@ class Lab(LabCluster):
         return Backends(
             snaps=LabSnaps(self), juju=LabJuju(self), k8s=LabK8s(self), hosts=LabHosts(self)
         )
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Build thousands of long-lived objects without the cyclic collector rescanning the growing
+    heap again and again (opening a 5,000-host lab: 4 s with it, 0.3 s without; nothing built
+    here forms a cycle)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

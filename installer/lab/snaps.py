@@ -150,6 +150,35 @@ class LabSnaps:
         )
         return {k: config[k] for k in keys if k in config}
 
+    def changes(self, host: str) -> list[dict[str, object]]:
+        """snapd's changes on `host` as `GET /v2/changes?select=all` lists them, for `inspect`:
+        the lab keeps what is installed, not a change log, so each snap shows the changes that
+        made it what it is (install, a refresh it has not reverted, config, connections)."""
+        h = self.lab.host(host)
+        out: list[dict[str, object]] = []
+
+        def change(kind: str, summary: str) -> None:
+            cid = str(len(out) + 1)
+            out.append({"id": cid, "kind": kind, "summary": summary, "status": "Done",
+                        "ready": True, "tasks": [
+                            {"id": f"{cid}0", "kind": kind, "summary": summary,
+                             "status": "Done", "progress": {"label": "", "done": 1, "total": 1}}
+                        ]})
+
+        if h.system_config:
+            change("change-snap-conf", 'Change configuration of "core" snap')
+        for name, s in h.snaps.items():
+            first = s.previous[0] if s.previous else s.channel
+            change("install-snap", f'Install "{name}" snap from "{first}" channel')
+            if s.previous:
+                change("refresh-snap", f'Refresh "{name}" snap from "{s.channel}" channel')
+            if s.config:
+                change("change-snap-conf", f'Change configuration of "{name}" snap')
+            for conn in s.connections:
+                plug, _, slot = conn.partition(" ")
+                change("connect-snap", f"Connect {plug} to {slot}")
+        return out
+
     async def connect(self, host: str, plug: str, slot: str) -> None:
         snap = plug.split(":", 1)[0]
         self._snap(host, snap)

@@ -92,6 +92,56 @@ class SubnetState(_S):
     dns_servers: list[str] = Field(default_factory=list)  # --dns-nameserver, in order
 
 
+class ImageState(_S):
+    name: str
+    id: str
+    disk_format: str = "qcow2"
+    container_format: str = "bare"
+    status: str = "active"
+
+
+class FlavorState(_S):
+    name: str
+    id: str
+    ram: int  # MiB
+    vcpus: int
+    disk: int  # GiB
+
+
+class RouterState(_S):
+    name: str
+    external_gateway: str | None = None  # the external network's name
+    subnets: list[str] = Field(default_factory=list)  # subnets with an interface on it
+
+
+class SecurityGroupState(_S):
+    name: str
+    rules: list[str] = Field(default_factory=list)  # "ingress icmp", "ingress tcp 22"
+
+
+class ServerState(_S):
+    name: str
+    id: str
+    flavor: str
+    image: str
+    network: str
+    security_groups: list[str] = Field(default_factory=list)
+    key_name: str | None = None
+    host: str  # the hypervisor host it runs on
+    address: str  # its fixed address on `network`
+    active_at: float  # wall-clock time it turns ACTIVE
+    login_at: float  # wall-clock time its console shows the login prompt
+    error: str | None = None  # a server that failed to build stays in ERROR with this fault
+
+
+class FloatingIpState(_S):
+    address: str
+    id: str
+    network: str
+    description: str = ""
+    server: str | None = None  # the server it is attached to
+
+
 class LabState(_S):
     version: int = 1
     hosts: dict[str, HostState] = Field(default_factory=dict)
@@ -112,6 +162,16 @@ class LabState(_S):
     ceph_flags: list[str] = Field(default_factory=list)  # cluster-wide OSD flags, e.g. noout
     # Nova's compute services disabled for scheduling: host -> the disabled reason.
     compute_disabled: dict[str, str] = Field(default_factory=dict)
+    # The cloud's resources `sunbeam-install verify` creates and removes (installer/lab/cloud.py).
+    images: dict[str, ImageState] = Field(default_factory=dict)
+    flavors: dict[str, FlavorState] = Field(default_factory=dict)
+    routers: dict[str, RouterState] = Field(default_factory=dict)
+    security_groups: dict[str, SecurityGroupState] = Field(default_factory=dict)
+    keypairs: dict[str, str] = Field(default_factory=dict)  # name -> public key fingerprint
+    servers: dict[str, ServerState] = Field(default_factory=dict)
+    floating_ips: dict[str, FloatingIpState] = Field(default_factory=dict)  # address -> it
+    # Files the lab's hosts hold that commands made (e.g. `curl -o`): host -> paths.
+    host_files: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class LabFacts(_S):

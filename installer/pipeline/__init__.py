@@ -5,6 +5,9 @@ here. Each use case takes a frozen `RunSettings` (built once by the command line
 from its options), opens the simulated lab or the real backends in an async context that closes
 them on exit, and hands Events to the caller. Nothing here imports the command line, argparse
 or Textual; errors the operator can act on leave as `UserError` with their exit code.
+
+A run itself executes in a process of its own, detached from the terminal: `launch` starts it
+(`detached` is that process's entry), `follow` replays and tails its events for every viewer.
 """
 
 from installer.pipeline.settings import RunSettings

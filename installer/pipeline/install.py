@@ -2,7 +2,7 @@
 
     async with open_install(settings, answers, answers_path=path) as job:
         findings = job.preflight()          # the front end shows them, asks, or stops
-        setup = job.start()                  # journaled; `runs.execute` or `runs.stream_events`
+        setup = job.start()                  # journaled; `launch.launch_setup` or `runs.execute`
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from installer.pipeline.backends import Opened, open_backends, real_mode_gate
-from installer.pipeline.runs import RunSetup, load_release_for, new_run, open_journal, stream_run
+from installer.pipeline.runs import RunSetup, load_release_for, new_run, open_journal
 
 if TYPE_CHECKING:
     from installer.events import Event
     from installer.journal import RunRecord
+    from installer.pipeline.follow import RunControl
     from installer.pipeline.settings import RunSettings
     from installer.plan import Plan
     from installer.preflight.finding import Finding
@@ -37,6 +38,7 @@ class InstallJob:
     answers_path: str | None
     release: Release
     opened: Opened
+    lock_fd: int = -1  # the state dir's lock, for the run's own process (`launch_setup`)
 
     def preflight(self) -> list[Finding]:
         """Every finding of the preflight checks on the hosts' facts."""
@@ -86,19 +88,26 @@ async def open_install(
     """Lock the state dir and open the backends for installing `answers`; close both after."""
     state = prepare_state(settings)
     release = load_release_for(answers)
-    with state.lock("install"):
+    with state.lock("install") as lock_fd:
         async with open_backends(settings, state, answers) as opened:
-            yield InstallJob(settings, state, answers, answers_path, release, opened)
+            yield InstallJob(settings, state, answers, answers_path, release, opened, lock_fd)
 
 
 async def install_events(
-    settings: RunSettings, answers: Answers, *, answers_path: str | None = None
+    settings: RunSettings, answers: Answers, *, answers_path: str | None = None,
+    control: RunControl | None = None,
 ) -> AsyncIterator[Event]:
     """Install `answers` and yield the runner's Events (the interactive front ends' path).
 
+    The run executes in its own process, as a headless install's does; this follows it.
     The caller has shown preflight already. Closing the generator early interrupts the run
-    (journaled as interrupted, resumable); a failure to start is a UserError."""
-    async with (open_install(settings, answers, answers_path=answers_path) as job,
-                contextlib.aclosing(stream_run(job.start())) as events):
+    (journaled as interrupted, resumable) unless `control.detach()` leaves it running; a
+    failure to start is a UserError."""
+    from installer.pipeline.follow import follow_launched
+    from installer.pipeline.launch import launch_setup
+
+    async with open_install(settings, answers, answers_path=answers_path) as job:
+        launched = launch_setup(job.start(), job.lock_fd)
+    async with contextlib.aclosing(follow_launched(launched, job.state, control)) as events:
         async for event in events:
             yield event

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from installer.exits import Exit, UserError
@@ -20,7 +22,10 @@ from installer.pipeline.runs import RunSetup, continue_run, load_release_for, op
 if TYPE_CHECKING:
     from installer.journal import RunRecord
     from installer.pipeline.settings import RunSettings
+    from installer.plan import Plan
     from installer.state import StateDir
+    from manifests.answers import Answers
+    from manifests.release import Release
 
 PROG = "sunbeam-install"
 
@@ -32,9 +37,24 @@ class NothingToResume(UserError):
         super().__init__(f"The last run {run_id} finished; there is nothing to resume.", Exit.OK)
 
 
-async def continue_setup(settings: RunSettings, state: StateDir, last: RunRecord,
-                         stack: contextlib.AsyncExitStack) -> RunSetup:
-    """Reopen run `last` with backends entered into `stack`; the caller holds the lock."""
+@dataclass
+class RunInputs:
+    """What continuing run `run` needs besides backends: checked before anything is started."""
+
+    settings: RunSettings
+    run: RunRecord
+    answers: Answers
+    release: Release
+    plan: Plan
+
+    @property
+    def upgrade(self) -> bool:
+        return self.run.kind == "upgrade"
+
+
+def run_inputs(settings: RunSettings, state: StateDir, last: RunRecord) -> RunInputs:
+    """The settings (in the run's mode), answers, release and plan of journaled run `last`;
+    a UserError when this version cannot continue it."""
     from pydantic import ValidationError
 
     from manifests.answers import Answers
@@ -53,24 +73,89 @@ async def continue_setup(settings: RunSettings, state: StateDir, last: RunRecord
 
     answers = restore_proxy(answers, state.secrets())  # the snapshot's proxy shows ***@
     release = load_release_for(answers)
-    upgrade = last.kind == "upgrade"
-    if upgrade:
+    if last.kind == "upgrade":
         from installer.upgrade.record import plan_from_record
 
         plan = plan_from_record(state.path, last.id, answers)
+    elif last.kind == "converge":  # day two: the plan it started with (pipeline/converge.py)
+        from installer.pipeline.converge import plan_from_record as converge_plan
+
+        plan = converge_plan(state, last.id, answers, release)
     else:
         from installer.planner import plan as make_plan
 
         plan = make_plan(answers, release)
+    return RunInputs(run_settings, last, answers, release, plan)
+
+
+async def open_inputs(inputs: RunInputs, state: StateDir, stack: contextlib.AsyncExitStack,
+                      *, mark_resumed: bool = True) -> RunSetup:
+    """Open the backends of `inputs` into `stack` and reopen its run; the caller holds the
+    lock. `mark_resumed` False: the journal was marked by the command that started it."""
     opened = await stack.enter_async_context(
-        open_backends(run_settings, state, answers, place_hosts=not upgrade))
-    if upgrade and opened.lab is not None:
+        open_backends(inputs.settings, state, inputs.answers, place_hosts=not inputs.upgrade))
+    if inputs.upgrade and opened.lab is not None:
         from installer.upgrade.steps import scale_waits
 
-        scale_waits(plan, opened.lab.time_scale)
-    return continue_run(run=last, settings=run_settings, state=state, plan=plan,
-                        answers=answers, release=release, backends=opened.backends,
-                        lab=opened.lab)
+        scale_waits(inputs.plan, opened.lab.time_scale)
+    return continue_run(run=inputs.run, settings=inputs.settings, state=state,
+                        plan=inputs.plan, answers=inputs.answers, release=inputs.release,
+                        backends=opened.backends, lab=opened.lab, mark_resumed=mark_resumed)
+
+
+async def continue_setup(settings: RunSettings, state: StateDir, last: RunRecord,
+                         stack: contextlib.AsyncExitStack) -> RunSetup:
+    """Reopen run `last` with backends entered into `stack`; the caller holds the lock."""
+    return await open_inputs(run_inputs(settings, state, last), state, stack)
+
+
+def last_unfinished(settings: RunSettings, state: StateDir) -> RunRecord:
+    """The state dir's last run, when there is one to resume (else a UserError; exit 0 when it
+    finished). The caller holds the lock."""
+    journal = open_journal(state)
+    try:
+        last = journal.last_run()
+    finally:
+        journal.close()
+    if last is None:
+        raise UserError(f"There is no run to resume in {str(state.path)!r}.", Exit.INVALID)
+    if last.outcome == "done":
+        raise NothingToResume(last.id)
+    return last
+
+
+def mark_resumed(inputs: RunInputs, state: StateDir) -> None:
+    """Journal that run `inputs.run` runs again (its process takes it over from here)."""
+    journal = open_journal(state)
+    try:
+        journal.run_resumed(inputs.run.id,
+                            {**inputs.run.options, **inputs.settings.journal_options()})
+    finally:
+        journal.close()
+
+
+def check_resumable(settings: RunSettings, state: StateDir) -> None:
+    """Refuse a resume in a state dir without a journal, naming the dry-run one."""
+    if not state.journal_path.exists():
+        other = "" if settings.dry_run or settings.explicit_state_dir else (
+            f"; for a dry-run install, use `{PROG} resume --dry-run`")
+        raise UserError(f"There is no run to resume in {str(state.path)!r}{other}.",
+                        Exit.INVALID)
+
+
+@contextlib.contextmanager
+def begin_resume(settings: RunSettings) -> Iterator[tuple[StateDir, RunInputs, int]]:
+    """Lock the state dir, check that its last run can go on and journal that it does; yields
+    the state dir, the run's inputs and the lock's descriptor (for the run's process)."""
+    from installer.state import StateDir
+
+    state = StateDir(settings.resolved_state_dir())
+    check_resumable(settings, state)
+    os.umask(0o077)
+    with state.lock("resume") as lock_fd:
+        inputs = run_inputs(settings, state, last_unfinished(settings, state))
+        mark_resumed(inputs, state)
+        yield state, inputs, lock_fd
 
 
 @contextlib.asynccontextmanager
@@ -79,25 +164,35 @@ async def open_resume(settings: RunSettings) -> AsyncIterator[RunSetup]:
     from installer.state import StateDir
 
     state = StateDir(settings.resolved_state_dir())
-    if not state.journal_path.exists():
-        other = "" if settings.dry_run or settings.explicit_state_dir else (
-            f"; for a dry-run install, use `{PROG} resume --dry-run`")
-        raise UserError(f"There is no run to resume in {str(state.path)!r}{other}.",
-                        Exit.INVALID)
+    check_resumable(settings, state)
     os.umask(0o077)
     with state.lock("resume"):
-        journal = open_journal(state)
-        try:
-            last = journal.last_run()
-        finally:
-            journal.close()
-        if last is None:
-            raise UserError(f"There is no run to resume in {str(state.path)!r}.", Exit.INVALID)
-        if last.outcome == "done":
-            raise NothingToResume(last.id)
+        last = last_unfinished(settings, state)
         async with contextlib.AsyncExitStack() as stack:
             setup = await continue_setup(settings, state, last, stack)
             try:
                 yield setup
             finally:
                 setup.close()
+
+
+def journaled_answers(state_dir: Path, run_id: str) -> Answers | None:
+    """The answers journaled run `run_id` started with (proxy credentials put back from the
+    state dir); None when they cannot be read."""
+    from pydantic import ValidationError
+
+    from installer.journal import Journal, JournalError
+    from installer.secrets import restore_proxy
+    from installer.state import StateDir
+    from manifests.answers import Answers
+
+    state = StateDir(state_dir)
+    try:
+        with Journal.open(state.journal_path) as journal:
+            run = journal.get_run(run_id)
+        if run is None:
+            return None
+        return restore_proxy(Answers.model_validate_json(run.answers_snapshot),
+                             state.secrets())
+    except (JournalError, ValidationError, UserError):
+        return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -157,18 +158,28 @@ def continue_run(
     release: Release,
     backends: Backends,
     lab: Lab | None = None,
+    mark_resumed: bool = True,
 ) -> RunSetup:
-    """Reopen run `run` of the journal to continue it (its finished steps stay finished)."""
+    """Reopen run `run` of the journal to continue it (its finished steps stay finished).
+
+    `mark_resumed` False: the run's process takes over a run its command journaled already (a
+    new run, or a resume the command marked), so the journal is not touched again here."""
     from installer.state import open_run_log
 
     secrets = state.secrets()
     secrets.load_admin_password(answers.identity.admin_password_file)
     journal = open_journal(state)
-    journal.run_resumed(run.id, {**run.options, **settings.journal_options()})
+    if mark_resumed:
+        journal.run_resumed(run.id, {**run.options, **settings.journal_options()})
     log_path = state.log_path(run.id)
     logger = open_run_log(log_path, secrets.redactor)
-    logger.info("resume of %s run %s", run.kind, run.id)
-    kind: RunKind = "upgrade" if run.kind == "upgrade" else "install"
+    if mark_resumed:
+        logger.info("resume of %s run %s", run.kind, run.id)
+    else:
+        logger.info("%s run %s continues in its own process (pid %d)", run.kind, run.id,
+                    os.getpid())
+    kind: RunKind = ("upgrade" if run.kind == "upgrade"
+                     else "converge" if run.kind == "converge" else "install")
     return RunSetup(kind, state, journal, run.id, plan, answers, release, backends, secrets,
                     logger, log_path, run_options(settings), settings, lab)
 
@@ -192,7 +203,14 @@ async def execute(setup: RunSetup, emit: Callable[[Event], None],
                 loop.add_signal_handler(sig, runner.interrupt)
                 installed.append(sig)
     try:
-        return await runner.run()
+        result = await runner.run()
+        from installer.pipeline.deployed import DEPLOYING_KINDS, keep_deployed
+
+        if result.outcome == "done" and setup.kind in DEPLOYING_KINDS:
+            # Day two: the answers of the deployed cloud, for `answers` and a converge.
+            keep_deployed(setup.state, setup.answers, setup.secrets, setup.run_id,
+                          setup.dry_run)
+        return result
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 from installer.exits import Exit, UserError
 from installer.pipeline.backends import Opened, open_backends
 from installer.pipeline.install import prepare_state
-from installer.pipeline.runs import RunSetup, new_run, open_journal, stream_run
+from installer.pipeline.runs import RunSetup, new_run, open_journal
 
 if TYPE_CHECKING:
     from installer.events import Event
     from installer.journal import RunRecord
+    from installer.pipeline.follow import RunControl
     from installer.pipeline.settings import RunSettings
     from installer.plan import Plan
     from installer.preflight.finding import Finding
@@ -50,6 +51,7 @@ class UpgradeJob:
     opened: Opened | None = None
     deployed: Deployed | None = None
     run_findings: list[Finding] = field(default_factory=list)
+    lock_fd: int = -1  # the state dir's lock (not held when only looking)
 
     def unfinished(self) -> tuple[RunRecord, UpgradeRecord | None] | None:
         """The last run when it is an upgrade that did not finish, with its starting point."""
@@ -178,8 +180,9 @@ async def open_upgrade(
     else:
         state = prepare_state(settings)
     with contextlib.ExitStack() as sync:
+        lock_fd = -1
         if not look_only:
-            sync.enter_context(state.lock("upgrade"))
+            lock_fd = sync.enter_context(state.lock("upgrade"))
         last = last_done = journal_release = None
         if state.exists():
             journal = open_journal(state)
@@ -192,7 +195,7 @@ async def open_upgrade(
         answers, path = _cloud_answers(answers_path, last_done, state)
         async with contextlib.AsyncExitStack() as stack:
             yield UpgradeJob(settings, state, answers, path, journal_release, last, stack,
-                             run_findings=check_runs(last))
+                             run_findings=check_runs(last), lock_fd=lock_fd)
 
 
 async def upgrade_events(
@@ -203,19 +206,25 @@ async def upgrade_events(
     deployed: Deployed,
     target: Release,
     options: UpgradeOptions,
+    control: RunControl | None = None,
 ) -> AsyncIterator[Event]:
     """Upgrade the detected cloud to `target` and yield the runner's Events (the upgrade
-    wizard's path, after its own detection and confirmation)."""
+    wizard's path, after its own detection and confirmation). The run executes in its own
+    process and this follows it (closing early: as `install_events`)."""
+    from installer.pipeline.follow import follow_launched
+    from installer.pipeline.launch import launch_setup
+
     state = prepare_state(settings)
-    with state.lock("upgrade"):
+    with state.lock("upgrade") as lock_fd:
         async with contextlib.AsyncExitStack() as stack:
             job = UpgradeJob(settings, state, answers, answers_path, deployed.release, None,
-                             stack, deployed=deployed)
+                             stack, deployed=deployed, lock_fd=lock_fd)
             await job.open()
             plan = job.plan(target, options)
             if not plan.steps:
                 raise UserError(f"Nothing to upgrade: everything is on {target.release}'s "
                                 "channels already.")
-            async with contextlib.aclosing(stream_run(job.start(target, options, plan))) as events:
-                async for event in events:
-                    yield event
+            launched = launch_setup(job.start(target, options, plan), lock_fd)
+    async with contextlib.aclosing(follow_launched(launched, state, control)) as events:
+        async for event in events:
+            yield event

@@ -273,6 +273,14 @@ class RichRenderer:
             return
         self._draw()
 
+    def say(self, text: str) -> None:
+        """A line for the operator above the live display (which a plain print would be
+        overdrawn by)."""
+        from rich.markup import escape
+
+        self.console.print(f"[bold]{escape(text)}[/]")
+        self._draw(force=True)
+
     def close(self) -> None:
         self.live.stop()
 

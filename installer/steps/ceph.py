@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from installer.backends.base import BackendError
-from installer.plan import Step, StepContext, StepFailed
+from installer.plan import JUJU, Step, StepContext, StepFailed
 from installer.steps import unit_on
 from installer.steps.juju import action_json
 
@@ -19,8 +19,12 @@ class AddOsds(Step):
     devices: tuple[str, ...]
     app: str = "microceph"
 
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return (JUJU, *super().resources)  # Juju, and this host (its SSH connection)
+
     async def _unit(self, ctx: StepContext) -> str | None:
-        status = await ctx.backends.juju.status(self.model)
+        status = await ctx.backends.juju.status(self.model, (self.app,))
         return unit_on(status, self.app, self.host or "")
 
     async def _present(self, ctx: StepContext, unit: str) -> set[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from installer.plan import Step, StepContext, StepFailed
+from installer.plan import JUJU, Step, StepContext, StepFailed
 from installer.steps import unit_on
 
 ACTION = "set-hypervisor-local-settings"
@@ -24,6 +24,10 @@ class ExternalNic(Step):
     bridge_mapping: str  # bridge:physnet:nic
     app: str = "openstack-hypervisor"
 
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return (JUJU, *super().resources)  # Juju, and this host (its SSH connection)
+
     async def done(self, ctx: StepContext) -> bool:
         # The action reports nothing back; the charm writes the mapping into its snap, which
         # is where to read it (a read only: the charm owns the value).
@@ -33,7 +37,7 @@ class ExternalNic(Step):
         return config.get(BRIDGE_MAPPING_KEY) == self.bridge_mapping
 
     async def run(self, ctx: StepContext) -> None:
-        status = await ctx.backends.juju.status(self.model)
+        status = await ctx.backends.juju.status(self.model, (self.app,))
         unit = unit_on(status, self.app, self.host or "")
         if unit is None:
             raise StepFailed(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from installer.backends.base import CommandResult, LogFn
-from installer.plan import Step, StepContext, StepFailed, wait_timeout
+from installer.plan import JUJU, Step, StepContext, StepFailed, wait_timeout
 
 ADMIN_PASSWORD = "admin-password"  # the name of the secret in ctx.secret()
 # The client is the one Sunbeam itself runs: the `openstack` command of its `openstack` snap
@@ -46,6 +46,19 @@ def admin_env(ctx: StepContext, auth_url: str, password: str | None = None) -> d
     }
 
 
+# Only these travel as secret environment: a host backend blanks every secret's value out of
+# the command's output, so "3" (the API version) or "admin" would be cut out of host names,
+# addresses and JSON. The rest is not secret and is set with `env` on the command line.
+SECRET_ENV = frozenset({"OS_PASSWORD", NEW_PASSWORD_ENV})
+
+
+def client_argv(argv: Sequence[str], env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """`argv` prefixed with `env K=V` for the plain variables, and the secret ones apart."""
+    plain = [f"{k}={v}" for k, v in env.items() if k not in SECRET_ENV]
+    secret = {k: v for k, v in env.items() if k in SECRET_ENV}
+    return (["env", *plain, *argv] if plain else list(argv)), secret
+
+
 async def _run_client(
     ctx: StepContext, host: str, argv: Sequence[str], env: dict[str, str], *, log: LogFn
 ) -> CommandResult:
@@ -53,7 +66,8 @@ async def _run_client(
 
     A missing client is the plan's fault or a removed snap, not the cloud's: it fails the step
     with the fix instead of reading as "keystone refused" or "no such network"."""
-    result = await ctx.backends.hosts.run(host, argv, log=log, secret_env=env)
+    argv, secret = client_argv(argv, env)
+    result = await ctx.backends.hosts.run(host, argv, log=log, secret_env=secret)
     if result.returncode == COMMAND_NOT_FOUND:
         raise StepFailed(
             f"the {OPENSTACK} client is not installed on {host}",
@@ -104,6 +118,10 @@ class AdminPassword(Step):
     auth_url: str
     app: str = "keystone"
     wait_for: tuple[str, ...] = ("keystone",)
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return (JUJU, *super().resources)  # Juju, and this host (its SSH connection)
 
     def _host(self) -> str:
         if self.host is None:

@@ -6,12 +6,20 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from installer.plan import Step, StepContext, StepFailed, wait_timeout
+from installer.plan import JUJU, Step, StepContext, StepFailed, wait_timeout
 from installer.steps import machine_of, unit_on
 
 
+class JujuStep(Step):
+    """A step that talks to the Juju controller only: it holds the JUJU resource."""
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return (JUJU,)
+
+
 @dataclass(eq=False, kw_only=True)
-class Bootstrap(Step):
+class Bootstrap(JujuStep):
     """`juju bootstrap CLOUD CONTROLLER [--model-default K=V ...]` on the first control host.
 
     `model_defaults` apply to every model of the controller, its own included: Sunbeam's
@@ -36,7 +44,11 @@ class Bootstrap(Step):
 
 @dataclass(eq=False, kw_only=True)
 class AddMachine(Step):
-    """`juju add-machine ssh:[user@]ADDRESS`: the host becomes a machine of `model`."""
+    """`juju add-machine ssh:[user@]ADDRESS`: the host becomes a machine of `model`.
+
+    It holds its host, not the controller: Juju's manual provisioning spends its minutes on the
+    host over SSH (packages, the agent); the controller sees one machine record, then the new
+    agent's login, which it rate-limits itself (agent-ratelimit-max/-rate)."""
 
     model: str
     address: str
@@ -54,7 +66,7 @@ class AddMachine(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class Deploy(Step):
+class Deploy(JujuStep):
     """`juju deploy CHARM APP` with the release's channel, revision and config.
 
     In a machine model the units go to the machines of `hosts` (one each); on Kubernetes
@@ -72,7 +84,7 @@ class Deploy(Step):
     base: str | None = None
 
     async def done(self, ctx: StepContext) -> bool:
-        return self.app in (await ctx.backends.juju.status(self.model)).apps
+        return self.app in (await ctx.backends.juju.status(self.model, (self.app,))).apps
 
     async def run(self, ctx: StepContext) -> None:
         juju = ctx.backends.juju
@@ -106,18 +118,19 @@ class Deploy(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class AddUnit(Step):
+class AddUnit(JujuStep):
     """`juju add-unit APP --to MACHINE`: one more unit of a machine charm, on `host`."""
 
     model: str
     app: str
 
     async def done(self, ctx: StepContext) -> bool:
-        status = await ctx.backends.juju.status(self.model)
+        # The application's units come with the machines they are on: enough for unit_on.
+        status = await ctx.backends.juju.status(self.model, (self.app,))
         return self.host is not None and unit_on(status, self.app, self.host) is not None
 
     async def run(self, ctx: StepContext) -> None:
-        status = await ctx.backends.juju.status(self.model)
+        status = await ctx.backends.juju.status(self.model)  # every machine: this host's too
         machine = machine_of(status, self.host or "")
         if machine is None:
             raise StepFailed(
@@ -129,7 +142,7 @@ class AddUnit(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class Integrate(Step):
+class Integrate(JujuStep):
     """`juju integrate A B` (endpoints written app:endpoint)."""
 
     model: str
@@ -137,6 +150,8 @@ class Integrate(Step):
     b: str
 
     async def done(self, ctx: StepContext) -> bool:
+        # The whole model: a relation's far end may be a consumed offer, whose endpoint a
+        # status filtered to applications might not carry.
         status = await ctx.backends.juju.status(self.model)
         return frozenset((self.a, self.b)) in status.relations
 
@@ -146,7 +161,7 @@ class Integrate(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class Offer(Step):
+class Offer(JujuStep):
     """`juju offer APP:ENDPOINT NAME`: share an endpoint with another model."""
 
     model: str
@@ -162,7 +177,7 @@ class Offer(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class Consume(Step):
+class Consume(JujuStep):
     """`juju consume URL ALIAS`: use another model's offer as a local application."""
 
     model: str
@@ -178,7 +193,7 @@ class Consume(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class AddK8sCloud(Step):
+class AddK8sCloud(JujuStep):
     """Register the Kubernetes cluster the k8s charm formed as a Juju cloud."""
 
     name: str
@@ -206,7 +221,7 @@ class AddK8sCloud(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class AddModel(Step):
+class AddModel(JujuStep):
     """`juju add-model NAME CLOUD [--config K=V ...]`.
 
     `config` is the model's config: the proxy, as Sunbeam's AddJujuModelStep and the
@@ -229,14 +244,14 @@ class AddModel(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class WaitSettled(Step):
+class WaitSettled(JujuStep):
     """Wait until every unit of the given applications is active and idle."""
 
     apps: Mapping[str, tuple[str, ...]]  # model -> applications
 
     async def done(self, ctx: StepContext) -> bool:
         for model, apps in self.apps.items():
-            status = await ctx.backends.juju.status(model)
+            status = await ctx.backends.juju.status(model, apps)
             if not all(a in status.apps and status.apps[a].settled for a in apps):
                 return False
         return True

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from installer.plan import Step, StepContext, wait_timeout
+from installer.plan import K8S, Step, StepContext, wait_timeout
+
+
+class K8sStep(Step):
+    """A step that talks to the Kubernetes API server only: it holds the K8S resource."""
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return (K8S,)
 
 
 @dataclass(eq=False, kw_only=True)
-class NodesReady(Step):
+class NodesReady(K8sStep):
     """Wait until `count` Kubernetes nodes are Ready."""
 
     count: int
@@ -23,7 +31,7 @@ class NodesReady(Step):
 
 
 @dataclass(eq=False, kw_only=True)
-class LoadBalancerPool(Step):
+class LoadBalancerPool(K8sStep):
     """The L2 address pool Kubernetes gives LoadBalancer services (the OpenStack endpoints)."""
 
     name: str

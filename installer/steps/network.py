@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from installer.plan import Step, StepContext, StepFailed, wait_timeout
+from installer.plan import JUJU, Step, StepContext, StepFailed, wait_timeout
 from installer.steps.identity import OPENSTACK, run_openstack
 
 PHYSNET = "physnet1"
@@ -27,6 +27,10 @@ class ExternalNetwork(Step):
     network: str = "external-network"
     subnet: str = "external-subnet"
     wait_for: tuple[str, ...] = ("keystone", "neutron")
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return (JUJU, *super().resources)  # Juju, and this host (its SSH connection)
 
     def _host(self) -> str:
         if self.host is None:

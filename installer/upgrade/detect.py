@@ -108,7 +108,8 @@ def last_finished_run(journal: Journal) -> RunRecord | None:
     An unfinished newer upgrade must not hide the finished install before it, so this looks
     at finished runs only, of both kinds, newest first (the journal's run order)."""
     return next(
-        (r for r in journal.runs(outcome="done") if r.kind in ("install", "upgrade")), None
+        (r for r in journal.runs(outcome="done")
+         if r.kind in ("install", "upgrade", "converge")), None  # converge: day two
     )
 
 

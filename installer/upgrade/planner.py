@@ -1,6 +1,9 @@
 """The upgrade plan: `plan_upgrade(deployed, target, answers) -> Plan` (kind "upgrade").
 
-Order (each arrow a `needs`):
+Order (each arrow a `needs`). Sunbeam itself has no release upgrade; its intended one (commented
+out in snap-openstack's steps/upgrades/inter_channel.py:446-501) runs the control plane, then
+microceph, cinder-volume, k8s, openstack-hypervisor and sunbeam-machine. This plan keeps that
+order for the phases it has:
 
 1. the control plane, one application at a time: database and messaging first (the services
    of every tier rely on them and their charms stay compatible with older clients), then
@@ -8,14 +11,20 @@ Order (each arrow a `needs`):
    dashboard; then the rest in manifest order. Each refresh waits for its application to
    settle before the next starts;
 2. the juju client snap on the hosts that have it;
-3. Kubernetes, one minor version per round (1.30 -> 1.31 -> 1.32): the control hosts' k8s
-   snaps one at a time, every node Ready between two; then the k8s charm to that minor;
-4. Ceph: the storage hosts' microceph snaps one at a time, each with `noout` set around it
+3. Ceph: the storage hosts' microceph snaps one at a time, each with `noout` set around it
    and Ceph back to HEALTH_OK (OSDs listed, noout unset) before the next; then the microceph
    charm;
+4. Kubernetes, one minor version per round (1.30 -> 1.31 -> 1.32): the k8s charm to that
+   minor, settled, then every node Ready before the next minor. The k8s charm installs and
+   upgrades its own snap (Sunbeam never sets the k8s snap's channel), so no k8s snap is
+   refreshed behind it;
 5. the hypervisors: compute hosts in rolling batches (`compute_batch` at once; optionally each
    host disabled for scheduling while it is refreshed); then the openstack-hypervisor charm;
 6. sunbeam-machine and anything else the target changes.
+
+Phases 3 and 4 run only for a cloud older than what Sunbeam's 2024.1 deploys today: its
+2024.1 and 2025.1 both run k8s 1.32 and Ceph squid, but the same 2024.1 line ran k8s
+1.30/1.31 and microceph reef until early 2025, and an answers file may pin them (`software`).
 
 The plan depends only on the `Deployed` the upgrade started from, the target and the options,
 so a resumed upgrade (which re-plans from the stored `Deployed`) gets the same step ids. Only
@@ -33,6 +42,7 @@ from installer.steps.identity import OPENSTACK_CLIENT_SNAP
 from installer.steps.k8s import NodesReady
 from installer.steps.snaps import SnapInstall, SnapRefresh
 from installer.upgrade.steps import CephFlag, CephHealthy, CharmUpgrade, ComputeScheduling
+from installer.upgrade.targets import target_snaps
 
 if TYPE_CHECKING:
     from installer.upgrade.detect import Deployed, DeployedApp
@@ -51,7 +61,7 @@ CONTROL_PLANE_TIERS: tuple[str, ...] = (
     "block-storage",
     "dashboard",
 )
-# Snaps with a phase of their own, in the order the phases run.
+# Snaps with a phase of their own (k8s: its charm's phase; the charm moves the snap).
 K8S_SNAP, CEPH_SNAP, HYPERVISOR_SNAP, JUJU_SNAP = "k8s", "microceph", "openstack-hypervisor", "juju"
 # The machine charm refreshed after the phase of its snap.
 PHASE_CHARM = {K8S_SNAP: "k8s", CEPH_SNAP: "microceph", HYPERVISOR_SNAP: "openstack-hypervisor"}
@@ -114,7 +124,7 @@ class _Builder:
         self.d, self.t, self.a, self.o = deployed, target, answers, options
         self.steps: list[Step] = []
         self.barrier: tuple[str, ...] = ()  # what the next phase needs
-        self.snaps_t = target.all_snaps()  # snap -> its target channel
+        self.snaps_t = target_snaps(target, answers)  # snap -> its target channel
         self.machine_names = target.machine_charm_names()
 
     def add(self, step: Step) -> str:
@@ -172,10 +182,7 @@ class _Builder:
         if after:
             self.barrier = tuple(after)
 
-        # 3. Kubernetes, one minor version at a time, one node at a time.
-        self.kubernetes()
-
-        # 4. Ceph, one storage host at a time: noout set, the refresh, then the OSDs back,
+        # 3. Ceph, one storage host at a time: noout set, the refresh, then the OSDs back,
         #    noout unset and HEALTH_OK before the next host.
         ceph_app = next((a for a in d.apps if a.charm == CEPH_SNAP), None)
         for h in d.hosts_with_snap(CEPH_SNAP):
@@ -199,6 +206,9 @@ class _Builder:
             )),)
         self.machine_charm(PHASE_CHARM[CEPH_SNAP])
 
+        # 4. Kubernetes, one minor version at a time.
+        self.kubernetes()
+
         # 5. The hypervisors, in rolling batches.
         self.hypervisors()
         self.machine_charm(PHASE_CHARM[HYPERVISOR_SNAP])
@@ -219,59 +229,43 @@ class _Builder:
         return Plan(self.steps, kind="upgrade")
 
     def kubernetes(self) -> None:
-        """Per Kubernetes minor version on the way to the target (1.30 -> 1.31 -> 1.32): the
-        control hosts' k8s snaps one at a time, every node Ready after each; then the k8s
-        charm to the same minor, settled, before the next minor starts. Kubernetes supports
-        upgrading one minor at a time only (its version-skew policy)."""
-        d, spec = self.d, self.snaps_t.get(K8S_SNAP)
-        nodes = len(d.k8s_nodes) or len(d.hosts_with_snap(K8S_SNAP))
-        # hop -> (host -> snap channel); a hop is the minor it reaches, or None for a channel
-        # that names no minor (such a host goes straight to the target, as other snaps do).
-        hops: dict[int | None, dict[str, str]] = {}
-        for h in d.hosts_with_snap(K8S_SNAP):
-            have = d.snap(h, K8S_SNAP)
-            if have is None or spec is None:
-                continue
-            for minor, channel in k8s_channel_path(have.channel, spec.channel):
-                hops.setdefault(minor, {})[h] = channel
+        """The k8s charm one Kubernetes minor version at a time (1.30 -> 1.31 -> 1.32), each
+        hop settled and every node Ready before the next: Kubernetes supports upgrading one
+        minor at a time only (its version-skew policy). Sunbeam's `refresh k8s` refuses any
+        track change (steps/k8s_upgrade.py), so it never moves such a cloud; this does.
+
+        No k8s snap is refreshed here: the k8s charm installs the snap and moves it with its
+        own refresh, and no release names a k8s snap channel (Sunbeam sets none), so `detect`
+        never reports one."""
+        d = self.d
         app = next((a for a in d.apps if a.side == "machine" and a.charm == PHASE_CHARM[K8S_SNAP]
                     and a.charm in self.machine_names), None)
-        want = self.t.charm(app.charm, self.a) if app is not None else None
-        charm_hops = (dict(k8s_channel_path(app.channel or "", want.channel))
-                      if app is not None and want is not None else {})
-        if app is not None and want is not None and app.channel == want.channel \
-                and want.revision is not None and want.revision != app.revision:
-            charm_hops = {None: want.channel}  # same channel, the release pins a new revision
-        at = {h: s.channel for h in d.hosts_with_snap(K8S_SNAP) if (s := d.snap(h, K8S_SNAP))}
-        charm_at = app.channel if app is not None else None
-        for minor in sorted(set(hops) | set(charm_hops), key=lambda m: -1 if m is None else m):
+        if app is None:
+            return
+        want = self.t.charm(app.charm, self.a)
+        hops = k8s_channel_path(app.channel or "", want.channel)
+        if not hops and want.revision is not None and want.revision != app.revision:
+            hops = [(None, want.channel)]  # same channel, the release pins a new revision
+        nodes = len(d.k8s_nodes) or len(app.units)
+        at = app.channel
+        for minor, channel in hops:
             tag = "" if minor is None else f"/1.{minor}"
-            for h, channel in hops.get(minor, {}).items():
-                sid = self.add(SnapRefresh(
-                    id=f"upgrade.snap:{K8S_SNAP}{tag}@{h}", host=h, needs=self.barrier,
-                    title=f"Refresh the {K8S_SNAP} snap on {h} from {at[h]} to {channel}",
-                    snap=K8S_SNAP, channel=channel,
-                ))
-                at[h] = channel
-                self.barrier = (self.add(NodesReady(
-                    id=f"upgrade.k8s-ready{tag}@{h}", host=h, needs=(sid,), count=nodes,
-                    title=f"Wait for {nodes} Kubernetes node{'s' * (nodes != 1)} to be ready "
-                    f"after {h}'s refresh to {channel}",
-                )),)
-            charm_channel = charm_hops.get(minor)
-            if app is None or want is None or charm_channel is None:
-                continue
             # The release's pinned revision belongs to its own channel, not to a minor between.
-            revision = want.revision if charm_channel == want.channel else None
+            revision = want.revision if channel == want.channel else None
             rev = f", revision {revision}" if revision else ""
-            self.barrier = (self.add(CharmUpgrade(
+            charm = self.add(CharmUpgrade(
                 id=f"upgrade.charm:{app.app}{tag}",
-                title=f"Upgrade {app.app} from {charm_at} to {charm_channel}{rev}",
-                needs=self.barrier, model=app.model, app=app.app, channel=charm_channel,
-                revision=revision, from_channel=charm_at,
-                from_revision=app.revision if charm_at == app.channel else None,
+                title=f"Upgrade {app.app} from {at} to {channel}{rev}",
+                needs=self.barrier, model=app.model, app=app.app, channel=channel,
+                revision=revision, from_channel=at,
+                from_revision=app.revision if at == app.channel else None,
+            ))
+            self.barrier = (self.add(NodesReady(
+                id=f"upgrade.k8s-ready{tag}", needs=(charm,), count=nodes,
+                title=f"Wait for {nodes} Kubernetes node{'s' * (nodes != 1)} to be ready on "
+                f"{channel}",
             )),)
-            charm_at = charm_channel
+            at = channel
 
     def hypervisors(self) -> None:
         hosts = [h for h in self.d.hosts_with_snap(HYPERVISOR_SNAP)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from installer.upgrade.detect import Deployed
     from manifests.answers import Answers
-    from manifests.release import Release
+    from manifests.release import Release, Snap
 
 _VERSION = re.compile(r"^(\d{4})\.([12])$")
 
@@ -130,6 +130,22 @@ class Change:
     action: Action
 
 
+def target_snaps(target: Release, answers: Answers | None = None) -> dict[str, Snap]:
+    """Every snap of `target` and its channel, as `Release.all_snaps`, with the answers'
+    `software` overrides applied: a machine charm whose `snap-channel` the answers pin keeps
+    its snap there too, so a pinned charm and its snap never part ways in an upgrade."""
+    out = target.all_snaps()
+    if answers is None:
+        return out
+    from manifests.release import Snap
+
+    for name, spec in target.machine_charms.items():
+        channel = target.app(name, answers).config.get("snap-channel")
+        if isinstance(channel, str) and spec.charm in out and spec.charm not in target.snaps:
+            out[spec.charm] = Snap(channel=channel)
+    return out
+
+
 def diff(deployed: Deployed, target: Release, answers: Answers | None = None) -> list[Change]:
     """Charm and snap changes from what is deployed to `target`, control plane first."""
     rows: list[Change] = []
@@ -154,9 +170,9 @@ def diff(deployed: Deployed, target: Release, answers: Answers | None = None) ->
             if name not in deployed_apps and not target.charms[name].storage_only:
                 rows.append(Change("charm", name, deployed.openstack_model or "-", None, None,
                                    target.charms[name].channel, None, "new-in-target"))
-    target_snaps = target.all_snaps()
+    snaps = target_snaps(target, answers)
     for s in deployed.snaps:
-        snap = target_snaps.get(s.name)
+        snap = snaps.get(s.name)
         if snap is None:
             rows.append(Change("snap", s.name, s.host, s.channel, s.revision, None, None,
                                "not-in-target"))

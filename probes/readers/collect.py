@@ -11,12 +11,26 @@ from typing import Any
 from . import cpu, disk, net, system, tools
 
 
-def gather(root: str = "/") -> dict:
+def gather(root: str = "/", detect: cpu.VirtDetect | None = None) -> dict:
     """All facts of the host whose filesystem is at `root`. A reader that crashes leaves its
-    part empty and one line in `probe_errors`, so one odd sysfs file never hides the rest."""
+    part empty and one line in `probe_errors`, so one odd sysfs file never hides the rest.
+    `detect`: cpu.start_detect_virt's process if the caller started it (else started here)."""
     facts: dict = {"schema_version": 1, "probe_errors": []}
     errors: list[str] = facts["probe_errors"]
+    if detect is None:
+        # The one subprocess of the probe runs while the other readers read.
+        try:
+            detect = cpu.start_detect_virt(root)
+        except Exception:
+            detect = None  # read_cpu asks again, and reports what fails
+    try:
+        return _gather(root, facts, errors, detect)
+    finally:
+        if detect is not None:
+            detect.close()
 
+
+def _gather(root: str, facts: dict, errors: list[str], detect: cpu.VirtDetect | None) -> dict:
     def attempt(what: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(*args)
@@ -34,7 +48,7 @@ def gather(root: str = "/") -> dict:
     if disks:
         facts["disks"], more = disks
         errors.extend(more)
-    facts["cpu"] = attempt("cpu", cpu.read_cpu, root) or {
+    facts["cpu"] = attempt("cpu", cpu.read_cpu, root, detect) or {
         "architecture": attempt("arch", cpu.architecture, root) or "unknown"
     }
     facts["memory"] = attempt("memory", system.read_memory, root) or {

@@ -17,6 +17,7 @@ Behaviour knobs in the state:
                        check that it was killed
   action_results: {"add-osd": {...}}       results of `juju run`
   action_fail: {"add-osd": "message"}      the action fails with that message
+  debug_log: {"openstack": ["line", ...]}  what `debug-log` prints for a model after its agents
   hostnames: {"10.20.0.11": "node1"}       the hostname status reports per machine address
   kubeconfig: "..."                        what the k8s charm's get-kubeconfig action returns
   snapd: {"10.20.0.11": "/path/snapd.sock"} each machine's snapd (by address): the charms that
@@ -49,8 +50,11 @@ unit beside each unit of their principal once related on their container-scoped 
 snap install it through the machine's snapd (state["snapd"]) when their unit is created.
 
 Supported commands (as the installer calls them): version, controllers, bootstrap, clouds,
-add-k8s, models, add-model, add-machine, status, deploy, add-unit, refresh, config, integrate,
-offer, consume, run, show-unit.
+add-k8s, models, add-model, add-machine, status (with selectors: exact application, unit or
+machine names, as Juju filters), deploy, add-unit, refresh, config, integrate,
+offer, consume, run, show-unit; and for a converge scale-application, remove-unit,
+remove-machine, remove-application, remove-relation (without --no-prompt Juju 3 would ask, so
+the fake refuses the removals without it).
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ OPTIONS: dict[str, dict[str, bool]] = {
         "--to": True,
         "--base": True,
     },
-    "add-unit": {"--model": True, "-m": True, "--to": True, "--num-units": True},
+    "add-unit": {"--model": True, "-m": True, "--to": True, "--num-units": True, "-n": True},
     "refresh": {"--model": True, "-m": True, "--channel": True, "--revision": True},
     "config": {"--model": True, "-m": True, "--format": True},
     "integrate": {"--model": True, "-m": True},
@@ -118,6 +122,14 @@ OPTIONS: dict[str, dict[str, bool]] = {
     "consume": {"--model": True, "-m": True},
     "run": {"--model": True, "-m": True, "--format": True, "--wait": True, "--params": True},
     "show-unit": {"--model": True, "-m": True, "--format": True},
+    "debug-log": {"--model": True, "-m": True, "--replay": False, "--no-tail": False,
+                  "--limit": True},
+    "scale-application": {"--model": True, "-m": True},
+    "remove-unit": {"--model": True, "-m": True, "--no-prompt": False, "--force": False},
+    "remove-machine": {"--model": True, "-m": True, "--no-prompt": False, "--force": False},
+    "remove-application": {"--model": True, "-m": True, "--no-prompt": False,
+                           "--force": False},
+    "remove-relation": {"--model": True, "-m": True},
 }
 REPEATABLE = {"--config", "--model-default"}
 
@@ -556,7 +568,9 @@ class Fake:
             raise JujuError("ERROR the fake only answers status --format json", 2)
         m = self.model(opts)
         self.s["status_calls"] += 1
-        out(_status_json(m, self.s))
+        full = _status_json(m, self.s)
+        principals = not self.s.get("filter_drops_principals")
+        out(_filtered(full, set(pos), principals=principals) if pos else full)
 
     def do_deploy(self, opts: dict[str, Any], pos: list[str]) -> None:
         m = self.model(opts)
@@ -613,9 +627,16 @@ class Fake:
         if spec is not None and spec.container is not None:
             raise JujuError(f'ERROR cannot add unit to application "{pos[0]}": '
                             "application is subordinate")
-        if to is not None and m["type"] == "iaas" and to not in m["machines"]:
-            raise JujuError(f"ERROR cannot add unit to machine {to}: machine {to} not found")
-        self.new_unit(m, pos[0], to)
+        # `-n N --to A,B,C`: one unit per placement (Juju ignores placements beyond N)
+        n = int(opts.get("--num-units") or opts.get("-n") or 1)
+        places: list[str | None] = list(to.split(",")) if to is not None else []
+        places = (places + [None] * n)[:n]
+        for place in places:
+            if place is not None and m["type"] == "iaas" and place not in m["machines"]:
+                raise JujuError(f"ERROR cannot add unit to machine {place}: machine {place} "
+                                "not found")
+        for place in places:
+            self.new_unit(m, pos[0], place)
 
     def do_refresh(self, opts: dict[str, Any], pos: list[str]) -> None:
         m = self.model(opts)
@@ -675,6 +696,71 @@ class Fake:
             if app in m["applications"]:
                 for sub in self.subordinates_of(m, app):
                     self.follow(m, sub)
+
+    # -- day two: scale and removal --------------------------------------------------------
+
+    @staticmethod
+    def _no_prompt(opts: dict[str, Any], what: str) -> None:
+        if "--no-prompt" not in opts:
+            raise JujuError(f"ERROR {what}: confirmation needed and no terminal (pass "
+                            "--no-prompt)")
+
+    def do_scale_application(self, opts: dict[str, Any], pos: list[str]) -> None:
+        m = self.model(opts)
+        if len(pos) != 2 or not pos[1].isdigit():
+            raise JujuError("ERROR scale-application needs an application and a scale", 2)
+        if m["type"] != "caas":
+            raise JujuError("ERROR juju: scale-application is only for Kubernetes models")
+        a = self.app(m, pos[0])
+        want = int(pos[1])
+        while len(a["units"]) < want:
+            self.new_unit(m, pos[0], None)
+        for name in sorted(a["units"], key=lambda u: int(u.rpartition("/")[2]))[want:]:
+            del a["units"][name]
+
+    def do_remove_unit(self, opts: dict[str, Any], pos: list[str]) -> None:
+        self._no_prompt(opts, "remove-unit")
+        m = self.model(opts)
+        for unit in pos:
+            a = self.app(m, unit.partition("/")[0])
+            if unit not in a["units"]:
+                raise JujuError(f'ERROR unit "{unit}" does not exist')
+            del a["units"][unit]
+            for other in m["applications"].values():  # its subordinates go with it
+                for name in [u for u, x in other["units"].items()
+                             if x.get("principal") == unit]:
+                    del other["units"][name]
+
+    def do_remove_machine(self, opts: dict[str, Any], pos: list[str]) -> None:
+        self._no_prompt(opts, "remove-machine")
+        m = self.model(opts)
+        for machine in pos:
+            if machine not in m["machines"]:
+                raise JujuError(f"ERROR machine {machine} not found")
+            used = [u for a in m["applications"].values() for u, x in a["units"].items()
+                    if x["machine"] == machine]
+            if used:
+                raise JujuError(f"ERROR machine {machine} is hosting units {', '.join(used)}")
+            del m["machines"][machine]
+
+    def do_remove_application(self, opts: dict[str, Any], pos: list[str]) -> None:
+        self._no_prompt(opts, "remove-application")
+        m = self.model(opts)
+        for app in pos:
+            self.app(m, app)
+            del m["applications"][app]
+            m["relations"] = [r for r in m["relations"] if app not in (r[0][0], r[1][0])]
+
+    def do_remove_relation(self, opts: dict[str, Any], pos: list[str]) -> None:
+        m = self.model(opts)
+        if len(pos) != 2:
+            raise JujuError("ERROR a relation must involve two applications", 2)
+        pair = sorted([list(p.partition(":")[::2]) for p in pos])
+        for end in pair:
+            end[1] = end[1] or "default"
+        if pair not in m["relations"]:
+            raise JujuError(f'ERROR relation "{pos[0]} {pos[1]}" not found')
+        m["relations"].remove(pair)
 
     def do_offer(self, opts: dict[str, Any], pos: list[str]) -> None:
         if not pos:
@@ -752,6 +838,24 @@ class Fake:
             raise JujuError("task failed", 1)
         task["results"].setdefault("return-code", 0)
         out({unit: task})
+
+    def do_debug_log(self, opts: dict[str, Any], pos: list[str]) -> None:
+        """Each machine and unit agent of the model starting, then the model's lines of
+        state["debug_log"] (model name -> lines), as `juju debug-log` prints them."""
+        m = self.model(opts)
+        if not opts.get("--no-tail") and "--limit" not in opts:
+            raise JujuError("ERROR the fake only answers debug-log with --no-tail or --limit", 2)
+        lines = [f'machine-{mid}: 12:00:00 INFO juju.worker.machiner "machine-{mid}" started'
+                 for mid in m["machines"]]
+        for a in m["applications"].values():
+            for unit in a["units"]:
+                lines.append(f"unit-{unit.replace('/', '-')}: 12:00:01 INFO "
+                             'juju.worker.uniter.operation ran "install" hook '
+                             "(via hook dispatching script: dispatch)")
+        lines += self.s.get("debug_log", {}).get(m["name"], [])
+        if "--limit" in opts:
+            lines = lines[-int(opts["--limit"]):]
+        sys.stdout.write("".join(f"{line}\n" for line in lines))
 
     def do_show_unit(self, opts: dict[str, Any], pos: list[str]) -> None:
         m = self.model(opts)
@@ -1059,6 +1163,50 @@ def _status_json(m: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
                 "relations": {sa["endpoint"]: [x for pair in rels for x, _ in pair if x != alias]},
             }
         result["application-endpoints"] = saas
+    return result
+
+
+def _filtered(full: dict[str, Any], selectors: set[str], *, principals: bool = True
+              ) -> dict[str, Any]:
+    """`juju status SELECTOR...`: only what matches exact application, unit or machine names,
+    as Juju filters. A principal unit is kept with its subordinates, and a subordinate unit that
+    matches keeps its principal unit (not with `principals` False: state knob
+    "filter_drops_principals", for a Juju that would not); machines are those of the kept
+    units; an unknown selector matches nothing (no error)."""
+    apps: dict[str, Any] = full["applications"]
+    keep_units: dict[str, set[str]] = {}  # app -> kept principal units
+    for name, a in apps.items():
+        for uname, u in a.get("units", {}).items():
+            subs = u.get("subordinates", {})
+            if (name in selectors or uname in selectors or u.get("machine") in selectors
+                    or (principals and any(sn in selectors or sn.split("/")[0] in selectors
+                                           for sn in subs))):
+                keep_units.setdefault(name, set()).add(uname)
+    kept: dict[str, Any] = {}
+    machines: set[str] = set(selectors) & set(full["machines"])
+    for name, a in apps.items():
+        if name in keep_units:
+            a = dict(a, units={u: v for u, v in a["units"].items() if u in keep_units[name]})
+            machines |= {u["machine"] for u in a["units"].values() if u.get("machine")}
+            kept[name] = a
+        elif name in selectors:
+            kept[name] = dict(a, units={}) if "units" in a else a
+    for name, a in apps.items():  # subordinates living in kept principal units
+        if name not in kept and any(
+            sn.split("/")[0] == name
+            for k in kept.values() for u in k.get("units", {}).values()
+            for sn in u.get("subordinates", {})
+        ):
+            kept[name] = a
+    result = dict(full, applications=kept,
+                  machines={k: v for k, v in full["machines"].items() if k in machines})
+    if "offers" in full:
+        result["offers"] = {k: o for k, o in full["offers"].items() if o["application"] in kept}
+    if "application-endpoints" in full:
+        result["application-endpoints"] = {
+            alias: sa for alias, sa in full["application-endpoints"].items()
+            if alias in selectors or any(x in kept for xs in sa["relations"].values() for x in xs)
+        }
     return result
 
 

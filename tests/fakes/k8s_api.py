@@ -2,6 +2,7 @@
 
   GET   /api/v1/nodes                                          NodeList
   GET   /api/v1/namespaces/{ns}/pods                           PodList
+  GET   /api/v1/namespaces/{ns}/events                         EventList
   GET   /apis/metallb.io/v1beta1/namespaces/{ns}/{plural}/{name}
   POST  /apis/metallb.io/v1beta1/namespaces/{ns}/{plural}
   PATCH /apis/metallb.io/v1beta1/namespaces/{ns}/{plural}/{name}   (merge patch)
@@ -28,6 +29,8 @@ class K8sState:
     nodes: dict[str, int] = field(default_factory=dict)  # name -> listings until Ready
     node_lists: int = 0
     pods: dict[str, dict[str, str]] = field(default_factory=dict)  # ns -> pod -> phase[:ready]
+    # ns -> Event objects without metadata (involvedObject, type, reason, message, ...)
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     objects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, ctype
     fail_next: int = 0  # answer the next N requests with 503
@@ -132,6 +135,12 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 )
             return 200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}
+        if len(parts) == 5 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "events":
+            items = [
+                {"metadata": {"name": f"e{i}", "namespace": parts[3]}, **ev}
+                for i, ev in enumerate(st.events.get(parts[3], []))
+            ]
+            return 200, {"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": items}
         if (
             parts[:3] == ["apis", "metallb.io", "v1beta1"]
             and len(parts) >= 6

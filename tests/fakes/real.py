@@ -176,6 +176,10 @@ class RealSnapd:
     def start(self) -> None:
         (self.root / "run").mkdir(parents=True, exist_ok=True)
         (self.root / "usr" / "lib").mkdir(parents=True, exist_ok=True)
+        # Users other than root reach the socket (its reads need no root), whatever umask an
+        # earlier in-process run left: a session fixture starts before any test resets it.
+        for d in (self.root.parent, self.root, self.root / "run"):
+            d.chmod(0o755)
         link = self.root / "usr" / "lib" / "snapd"
         if not link.exists():
             link.symlink_to("/usr/lib/snapd")  # snap-seccomp and friends

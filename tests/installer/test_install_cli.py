@@ -22,6 +22,7 @@ from installer.pipeline import RunSettings
 from installer.pipeline.backends import real_mode_gate
 from installer.pipeline.settings import RealEndpoints
 from installer.state import StateDir
+from tests.installer.pipeline.runproc import read_until
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -322,9 +323,16 @@ def test_sigint_exits_130_and_the_run_is_resumable(tmp_path: Path) -> None:
                   "--state-dir", str(tmp_path / "state"), "--time-scale", "0.003",
                   "--events-file", str(events))
     _wait_for_finished_steps(events, 5, proc)
+    # The run is in its own process: a first Ctrl-C asks, a second one (after the question,
+    # as a person would press it) stops the run.
+    proc.send_signal(signal.SIGINT)
+    said = bytearray()
+    read_until(proc.stderr, b"press it again", proc, said)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
+    err = bytes(said) + err
     assert proc.returncode == Exit.INTERRUPTED, (out, err)
+    assert b"Stopping the run" in err
     assert b"Interrupted with" in out and b"resume --dry-run" in out
     evs = read_events(events)
     assert isinstance(evs[-1], PlanFinished) and evs[-1].outcome == "interrupted"

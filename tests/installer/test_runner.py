@@ -15,7 +15,16 @@ import pytest
 from installer.backends.base import BackendError
 from installer.events import Event, PlanFinished, PlanStarted, StepFinished, StepStarted
 from installer.journal import Journal
-from installer.plan import Plan, Step, StepContext, StepFailed
+from installer.plan import (
+    DEFAULT_LIMITS,
+    JUJU,
+    K8S,
+    Plan,
+    Step,
+    StepContext,
+    StepFailed,
+    host_resource,
+)
 from installer.runner import Runner, RunOptions, RunResult, default_parallel
 from installer.secrets import Redactor, Secrets
 from installer.state import close_run_log, open_run_log
@@ -166,6 +175,8 @@ def test_default_parallel_is_sized_for_the_hosts() -> None:
     big = Plan([Work(f"s{i}", "S", host=f"n{i}") for i in range(10)])
     assert default_parallel(small) == 8
     assert default_parallel(big) == 40
+    huge = Plan([Work(f"s{i}", "S", host=f"n{i}") for i in range(1000)])
+    assert default_parallel(huge) == 64  # not 4,000: the per-resource limits bind before
 
 
 async def test_done_steps_are_skipped_without_running(h: Harness) -> None:
@@ -383,3 +394,125 @@ async def test_steps_read_the_remaining_time_of_their_current_attempt(h: Harness
     first, later, retry = step.seen
     assert 25 < first <= 30 and later <= first - 0.2
     assert 25 < retry <= 30  # a retry gets the whole timeout again
+
+
+# -- concurrency per resource ------------------------------------------------------------------
+
+
+@dataclass
+class Holders:
+    """How many steps hold each resource (and run at all) right now, and the most seen."""
+
+    now: dict[str, int] = field(default_factory=dict)
+    most: dict[str, int] = field(default_factory=dict)
+
+    def enter(self, keys: tuple[str, ...]) -> None:
+        for k in (*keys, "total"):
+            self.now[k] = self.now.get(k, 0) + 1
+            self.most[k] = max(self.most.get(k, 0), self.now[k])
+
+    def leave(self, keys: tuple[str, ...]) -> None:
+        for k in (*keys, "total"):
+            self.now[k] -= 1
+
+    def most_of(self, prefix: str) -> int:
+        return max((v for k, v in self.most.items() if k.startswith(prefix)), default=0)
+
+
+@dataclass(eq=False)
+class Holder(Step):
+    """A step that holds `uses` while it runs and yields to the loop a few times (no sleeping),
+    so every step the runner lets start runs at the same time as the others."""
+
+    uses: tuple[str, ...] = ()
+    holders: Holders | None = None
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return self.uses
+
+    async def done(self, ctx: StepContext) -> bool:
+        return False
+
+    async def run(self, ctx: StepContext) -> None:
+        assert self.holders is not None
+        self.holders.enter(self.uses)
+        try:
+            for _ in range(5):
+                await asyncio.sleep(0)
+        finally:
+            self.holders.leave(self.uses)
+
+
+def mixed_plan(holders: Holders, n: int = 1000, hosts: int = 10) -> Plan:
+    """`n` steps using the controller, a host, both, the Kubernetes API or nothing; every
+    seventh one needs the step before it."""
+    kinds = [
+        lambda i: (JUJU,),
+        lambda i: (host_resource(f"h{i % hosts}"),),
+        lambda i: (JUJU, host_resource(f"h{i % hosts}")),
+        lambda i: (K8S,),
+        lambda i: (),
+    ]
+    steps: list[Step] = []
+    for i in range(n):
+        needs = (f"s{i - 1}",) if i % 7 == 0 and i else ()
+        steps.append(Holder(f"s{i}", f"S{i}", needs=needs, uses=kinds[i % len(kinds)](i),
+                            holders=holders))
+    return Plan(steps)
+
+
+async def test_each_resource_limit_holds_under_a_1000_step_plan(h: Harness) -> None:
+    holders = Holders()
+    plan = mixed_plan(holders)
+    res = await h.run(plan, parallel=25, limits={JUJU: 7, "host": 3, K8S: 2})
+    assert res.outcome == "done" and res.done == 1000
+    # Each limit held, and was used to the full (the steps did run side by side).
+    assert holders.most[JUJU] == 7
+    assert holders.most[K8S] == 2
+    assert holders.most_of("host:") == 3
+    assert holders.most["total"] == 25
+    assert all(v == 0 for v in holders.now.values())
+
+
+async def test_the_default_limits_hold_for_a_thousand_hosts(h: Harness) -> None:
+    holders = Holders()
+    # Like add-units across 1,000 hosts: each step uses the controller and its own host.
+    steps: list[Step] = [
+        Holder(f"u{i}", f"U{i}", host=f"n{i}", uses=(JUJU, host_resource(f"n{i}")),
+               holders=holders)
+        for i in range(1000)
+    ]
+    plan = Plan(steps)
+    res = await h.run(plan)
+    assert res.outcome == "done"
+    assert holders.most[JUJU] == DEFAULT_LIMITS[JUJU] == 32
+    assert holders.most["total"] <= default_parallel(plan) == 64
+
+
+async def test_a_step_waiting_for_a_busy_host_does_not_hold_up_others(h: Harness) -> None:
+    """`busy` holds host a until `free` (the controller only) has run; `queued` (controller and
+    host a) waits for host a in between. Were it to block the queue, `free` never runs."""
+    ran = asyncio.Event()
+    order: list[str] = []
+
+    @dataclass(eq=False)
+    class Step2(Holder):
+        wait: asyncio.Event | None = None
+        sets: asyncio.Event | None = None
+
+        async def run(self, ctx: StepContext) -> None:
+            order.append(self.id)
+            if self.wait is not None:
+                await self.wait.wait()
+            if self.sets is not None:
+                self.sets.set()
+
+    steps: list[Step] = [
+        Step2("busy", "Busy", uses=(host_resource("a"),), wait=ran),
+        Step2("queued", "Queued", uses=(JUJU, host_resource("a"))),
+        Step2("free", "Free", uses=(JUJU,), sets=ran),
+    ]
+    res = await asyncio.wait_for(h.run(Plan(steps), limits={JUJU: 1, "host": 1}), 30)
+    assert res.outcome == "done"
+    assert order == ["busy", "free", "queued"]

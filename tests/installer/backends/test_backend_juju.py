@@ -296,3 +296,48 @@ async def test_a_timed_out_action_is_not_transient_and_names_its_task(tmp_path: 
         await b.run_action("m", "microceph/0", "add-osd", {"device-id": "/dev/sdb"})
     assert not e.value.transient
     assert "task 8" in e.value.message and "juju show-task 8" in (e.value.hint or "")
+
+
+async def _machine_with_a_subordinate(fj: FakeJuju) -> JujuCliBackend:
+    b = await _bootstrapped(fj)
+    await b.add_model("m", "manual")
+    await b.add_machine("m", "10.0.0.1", None, log=lambda _: None)
+    await b.deploy("m", "sunbeam-machine", "sunbeam-machine", channel="2025.1/stable", to=["0"])
+    await b.deploy("m", "epa-orchestrator", "epa-orchestrator", channel="2025.1/stable",
+                   num_units=0)
+    await b.integrate("m", "sunbeam-machine:sunbeam-machine", "epa-orchestrator:sunbeam-machine")
+    await b.deploy("m", "hv", "openstack-hypervisor", channel="2025.1/stable", to=["0"])
+    return b
+
+
+@pytest.mark.parametrize("drops_principals", [False, True])
+async def test_status_of_some_applications_asks_juju_for_those_only(
+    fj: FakeJuju, drops_principals: bool
+) -> None:
+    b = await _machine_with_a_subordinate(fj)
+    fj.update(filter_drops_principals=drops_principals)
+    before = len(fj.calls("status"))
+    st = await b.status("m", ["epa-orchestrator"])
+    assert set(st.apps) == {"epa-orchestrator"}
+    unit = st.apps["epa-orchestrator"].units["epa-orchestrator/0"]
+    assert unit.machine == "0"  # found under its principal's unit
+    asked = fj.calls("status")[before:]
+    assert asked[0][5:] == ["epa-orchestrator"]  # `juju status ... APP`
+    if drops_principals:  # a Juju leaving the principal out is asked again with it
+        assert [c[5:] for c in asked] == [["epa-orchestrator"],
+                                          ["epa-orchestrator", "sunbeam-machine"]]
+    else:
+        assert len(asked) == 1
+    assert set((await b.status("m")).apps) == {"sunbeam-machine", "epa-orchestrator", "hv"}
+
+
+async def test_a_change_of_ours_is_seen_by_the_next_status(fj: FakeJuju) -> None:
+    b = await _machine_with_a_subordinate(fj)
+    b.poll_interval = 3600.0  # answers would be reused for an hour, but for our own changes
+    await b.add_machine("m", "10.0.0.2", None, log=lambda _: None)
+    assert (await b.status("m", ["hv"])).apps["hv"].units.keys() == {"hv/0"}
+    calls = len(fj.calls("status"))
+    assert (await b.status("m", ["hv"])).apps["hv"].units.keys() == {"hv/0"}
+    assert len(fj.calls("status")) == calls  # reused: nothing changed
+    await b.add_unit("m", "hv", to="1")
+    assert (await b.status("m", ["hv"])).apps["hv"].units.keys() == {"hv/0", "hv/1"}

@@ -41,7 +41,7 @@ def synthetic(name: str, *, slurp: bool = False, upgrade_from: list[str] | None 
     return R2025.model_copy(update={"release": name, "upgrade_from": upgrade_from or []})
 
 
-def answers(release: str = "2024.1") -> Answers:
+def answers(release: str = "2024.1", software: dict[str, Any] | None = None) -> Answers:
     roles: dict[str, list[str]] = {
         "node1": ["control", "compute", "storage"], "node2": ["control", "storage"],
         "node3": ["control", "compute"], "node4": ["compute"], "node5": ["compute", "storage"],
@@ -53,6 +53,7 @@ def answers(release: str = "2024.1") -> Answers:
                   for i, h in enumerate(HOSTS)],
         "network": {"management_cidr": "10.20.0.0/24",
                     "loadbalancer_range": "10.20.0.200-10.20.0.220"},
+        "software": software or {},
     })
 
 
@@ -186,41 +187,77 @@ def test_control_plane_follows_openstacks_upgrade_order() -> None:
         "traefik", "certificate-authority", "designate", "heat"))
 
 
+# A hand-made cloud OLDER than what Sunbeam's 2024.1 deploys today: the same hosts and
+# Sunbeam's application names as deployed_2024(), but the k8s charm on 1.30 and Ceph (the
+# microceph charm and snap) on reef. Sunbeam's own 2024.1 line ran such channels until early
+# 2025 (k8s 1.30/beta -> 1.31 -> 1.32/stable on 2025-02-11, microceph reef until 2024-12-09:
+# reference sunbeam-deployment.md §9), and an answers file may pin them (`software`). Only such
+# a cloud reaches the upgrade's Ceph and Kubernetes phases: Sunbeam's 2024.1 and 2025.1 both
+# run k8s 1.32 and Ceph squid (§1).
+OLD_K8S, OLD_CEPH = "1.30/stable", "reef/stable"
+
+
+def deployed_older(k8s: str = OLD_K8S, ceph: str = OLD_CEPH) -> Deployed:
+    d = deployed_2024()
+    old = {"k8s": k8s, "microceph": ceph}
+    apps = [a.model_copy(update={"channel": old[a.charm]}) if a.charm in old else a
+            for a in d.apps]
+    snaps = [s.model_copy(update={"channel": ceph}) if s.name == "microceph" else s
+             for s in d.snaps]
+    return d.model_copy(update={"apps": apps, "snaps": snaps, "channels_release": None})
+
+
+def pinned_answers() -> Answers:
+    """The answers that built the older cloud: k8s and Ceph pinned in `software`."""
+    return answers(software={
+        "k8s": {"channel": OLD_K8S},
+        "microceph": {"channel": OLD_CEPH, "config": {"snap-channel": OLD_CEPH}},
+    })
+
+
+def test_sunbeams_own_2024_1_cloud_reaches_no_kubernetes_or_ceph_phase() -> None:
+    ids = plan_upgrade(deployed_2024(), R2025, answers()).ids()
+    assert ids, "the OpenStack charms move, so the plan is not empty"
+    assert not [i for i in ids if "k8s" in i or "microceph" in i or ".ceph-" in i]
+
+
 def test_plan_chains_the_control_plane_then_the_hosts_phase_by_phase() -> None:
-    # The truth changed this test: Sunbeam's 2024.1 and 2025.1 both run k8s 1.32 and Ceph
-    # squid and never step k8s (refresh k8s refuses track changes), so no such phase appears.
-    pytest.skip("no k8s or Ceph change between Sunbeam's 2024.1 and 2025.1")
-    plan = plan_upgrade(deployed_2024(), R2025, answers())
+    plan = plan_upgrade(deployed_older(), R2025, answers())
     assert plan.kind == "upgrade"
     ids = plan.ids()
     charms = [s for s in plan.steps if isinstance(s, CharmUpgrade) and s.model == "openstack"]
     # Unchanged applications get no step; each control-plane step needs the one before.
-    assert "upgrade.charm:mysql-k8s" not in plan
+    assert "upgrade.charm:mysql" not in plan
     for before, after in itertools.pairwise(charms):
         assert after.needs == (before.id,)
-    assert charms[0].app == "keystone-k8s"
-    ks = plan["upgrade.charm:keystone-k8s"]
+    assert charms[0].app == "keystone"
+    ks = plan["upgrade.charm:keystone"]
     assert isinstance(ks, CharmUpgrade) and ks.from_channel == "2024.1/stable"
-    # Machine side after the control plane, in phases: juju, k8s, Ceph, hypervisors.
+    # Machine side after the control plane, in Sunbeam's intended order (inter_channel.py,
+    # reference §6): Ceph, then Kubernetes, then the hypervisors, then sunbeam-machine. (The
+    # juju client snap is 3.6/stable in both releases: no step.)
     last_cp = charms[-1].id
-    assert plan["upgrade.snap:juju@node1"].needs == (last_cp,)
-    assert ids.index("upgrade.charm:k8s/1.32") < ids.index("upgrade.snap:microceph@node1")
-    # Kubernetes one node at a time, Ready between two.
-    assert plan["upgrade.k8s-ready/1.31@node1"].needs == ("upgrade.snap:k8s/1.31@node1",)
-    assert plan["upgrade.snap:k8s/1.31@node2"].needs == ("upgrade.k8s-ready/1.31@node1",)
+    assert not [i for i in ids if i.startswith("upgrade.snap:juju")]
+    assert ids.index(last_cp) < ids.index("upgrade.ceph-noout@node1")
     # Storage one host at a time: noout set, refresh, Ceph healthy (noout unset) before the next.
-    for before, h in (("upgrade.charm:k8s/1.32", "node1"), ("upgrade.ceph-healthy@node1", "node2"),
-                      ("upgrade.ceph-healthy@node2", "node5")):
+    for prev, h in ((last_cp, "node1"), ("upgrade.ceph-healthy@node1", "node2"),
+                    ("upgrade.ceph-healthy@node2", "node5")):
         noout = plan[f"upgrade.ceph-noout@{h}"]
         assert isinstance(noout, CephFlag)
         assert (noout.flag, noout.on, noout.host) == ("noout", True, h)
-        assert noout.needs == (before,)
-        assert plan[f"upgrade.snap:microceph@{h}"].needs == (noout.id,)
+        assert noout.needs == (prev,)
+        refresh = plan[f"upgrade.snap:microceph@{h}"]
+        assert isinstance(refresh, SnapRefresh) and refresh.channel == "squid/stable"
+        assert refresh.needs == (noout.id,)
         assert plan[f"upgrade.ceph-healthy@{h}"].needs == (f"upgrade.snap:microceph@{h}",)
     ceph = plan["upgrade.ceph-healthy@node5"]
     assert isinstance(ceph, CephHealthy) and ceph.osds == ("/dev/sd5",)
     assert ceph.unset == ("noout",) and ceph.host == "node5"
+    assert ceph.model == "openstack-machines" and ceph.app == "microceph"
     assert plan["upgrade.charm:microceph"].needs == ("upgrade.ceph-healthy@node5",)
+    # Kubernetes after Ceph, then the hypervisors after Kubernetes' last hop.
+    assert plan["upgrade.charm:k8s/1.31"].needs == ("upgrade.charm:microceph",)
+    assert plan["upgrade.snap:openstack-hypervisor@node1"].needs == ("upgrade.k8s-ready/1.32",)
     # Four compute hosts, default batch a quarter = 1 at a time.
     assert plan["upgrade.snap:openstack-hypervisor@node3"].needs == (
         "upgrade.snap:openstack-hypervisor@node1",)
@@ -230,45 +267,62 @@ def test_plan_chains_the_control_plane_then_the_hosts_phase_by_phase() -> None:
 
 
 def test_kubernetes_moves_one_minor_version_at_a_time() -> None:
-    # The truth changed this test: Sunbeam's 2024.1 and 2025.1 both run k8s 1.32 and Ceph
-    # squid and never step k8s (refresh k8s refuses track changes), so no such phase appears.
-    pytest.skip("no k8s or Ceph change between Sunbeam's 2024.1 and 2025.1")
-    plan = plan_upgrade(deployed_2024(), R2025, answers())
-    k8s = [s for s in plan.steps if "k8s/" in s.id or "k8s-ready/" in s.id]
-    # 1.30 -> 1.31 on every control host, each followed by every node Ready, then the charm;
-    # only then the same to 1.32: never two minors in one refresh, never two nodes at once.
-    expected = []
-    for minor in ("1.31", "1.32"):
-        for h in ("node1", "node2", "node3"):
-            expected += [f"upgrade.snap:k8s/{minor}@{h}", f"upgrade.k8s-ready/{minor}@{h}"]
-        expected.append(f"upgrade.charm:k8s/{minor}")
-    assert [s.id for s in k8s] == expected
+    plan = plan_upgrade(deployed_older(), R2025, answers())
+    k8s = [s for s in plan.steps if "k8s" in s.id]
+    # The k8s charm to 1.31, every node Ready, then to 1.32, every node Ready: never two
+    # minors in one refresh. The charm moves its own snap: no k8s snap step.
+    assert [s.id for s in k8s] == ["upgrade.charm:k8s/1.31", "upgrade.k8s-ready/1.31",
+                                   "upgrade.charm:k8s/1.32", "upgrade.k8s-ready/1.32"]
     for before, after in itertools.pairwise(k8s):
         assert after.needs == (before.id,)
-    channels = [(s.id, s.channel) for s in k8s if isinstance(s, SnapRefresh | CharmUpgrade)]
-    hosts = ("node1", "node2", "node3")
-    assert channels == [
-        *[(f"upgrade.snap:k8s/1.31@{h}", "1.31-classic/stable") for h in hosts],
-        ("upgrade.charm:k8s/1.31", "1.31/stable"),
-        *[(f"upgrade.snap:k8s/1.32@{h}", "1.32-classic/stable") for h in hosts],
-        ("upgrade.charm:k8s/1.32", "1.32/stable"),
-    ]
-    hop = plan["upgrade.charm:k8s/1.32"]
-    assert isinstance(hop, CharmUpgrade) and hop.from_channel == "1.31/stable"
-    ready = plan["upgrade.k8s-ready/1.32@node2"]
+    first, second = k8s[0], k8s[2]
+    assert isinstance(first, CharmUpgrade) and isinstance(second, CharmUpgrade)
+    assert (first.model, first.app) == ("openstack-machines", "k8s")
+    assert (first.from_channel, first.channel, first.from_revision) == (
+        "1.30/stable", "1.31/stable", 10)
+    # The way back from the second hop is the first hop's channel, not the starting one.
+    assert (second.from_channel, second.channel, second.from_revision) == (
+        "1.31/stable", "1.32/stable", None)
+    ready = plan["upgrade.k8s-ready/1.32"]
     assert isinstance(ready, NodesReady) and ready.count == 3
 
 
-def test_a_host_already_on_the_intermediate_minor_skips_that_hop() -> None:
-    # The truth changed this test: Sunbeam's 2024.1 and 2025.1 both run k8s 1.32 and Ceph
-    # squid and never step k8s (refresh k8s refuses track changes), so no such phase appears.
-    pytest.skip("no k8s or Ceph change between Sunbeam's 2024.1 and 2025.1")
-    d = deployed_2024()
-    snaps = [s.model_copy(update={"channel": "1.31-classic/stable"})
-             if (s.host, s.name) == ("node1", "k8s") else s for s in d.snaps]
-    plan = plan_upgrade(d.model_copy(update={"snaps": snaps}), R2025, answers())
-    assert "upgrade.snap:k8s/1.31@node1" not in plan
-    assert "upgrade.snap:k8s/1.31@node2" in plan and "upgrade.snap:k8s/1.32@node1" in plan
+@pytest.mark.parametrize(
+    ("k8s", "hops"),
+    [
+        # Sunbeam's 2024.1 line had 1.30/beta, then 1.31/beta and 1.31/candidate (R §9).
+        ("1.30/beta", [("upgrade.charm:k8s/1.31", "1.31/stable"),
+                       ("upgrade.charm:k8s/1.32", "1.32/stable")]),
+        ("1.31/candidate", [("upgrade.charm:k8s/1.32", "1.32/stable")]),
+        # Same minor, another risk: one refresh, no minor to step through.
+        ("1.32/beta", [("upgrade.charm:k8s", "1.32/stable")]),
+        ("1.32/stable", []),
+    ],
+)
+def test_a_k8s_charm_already_past_a_minor_skips_that_hop(
+        k8s: str, hops: list[tuple[str, str]]) -> None:
+    plan = plan_upgrade(deployed_older(k8s=k8s), R2025, answers())
+    got = [(s.id, s.channel) for s in plan.steps
+           if isinstance(s, CharmUpgrade) and s.app == "k8s"]
+    assert got == hops
+    ready = [s.id for s in plan.steps if isinstance(s, NodesReady)]
+    assert len(ready) == len(hops)
+
+
+def test_pinned_k8s_and_ceph_stay_where_the_answers_pin_them() -> None:
+    # The answers that built the older cloud pin the k8s charm and microceph (charm and its
+    # snap-channel): the upgrade moves the rest and leaves both, the snap with its charm.
+    pinned = pinned_answers()
+    plan = plan_upgrade(deployed_older(), R2025, pinned)
+    assert "upgrade.charm:keystone" in plan
+    assert not [i for i in plan.ids() if "k8s" in i or "microceph" in i or ".ceph-" in i]
+    rows = {(r.kind, r.name, r.where): r for r in diff(deployed_older(), R2025, pinned)}
+    assert rows[("snap", "microceph", "node1")].action == "unchanged"
+    assert rows[("charm", "microceph", "openstack-machines")].action == "unchanged"
+    # Without the pins (the answers the operator upgrades with), both move.
+    rows = {(r.kind, r.name, r.where): r for r in diff(deployed_older(), R2025, answers())}
+    assert rows[("snap", "microceph", "node1")].target_channel == "squid/stable"
+    assert rows[("charm", "k8s", "openstack-machines")].action == "refresh"
 
 
 @pytest.mark.parametrize(
@@ -342,6 +396,9 @@ def test_a_healthy_cloud_has_no_preflight_errors() -> None:
     codes = _codes(deployed_2024())
     assert "error" not in codes.values()
     assert "charm-not-in-target" not in codes  # 2024.1 had no cinder-ceph-k8s already
+    # The older cloud matches no shipped release: a warning, not an error.
+    older = _codes(deployed_older())
+    assert "error" not in older.values() and older["mixed-channels"] == "warning"
 
 
 def test_preflight_blocks_unsettled_errored_units_unready_nodes_and_lost_osds() -> None:
