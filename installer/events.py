@@ -27,6 +27,20 @@ class PlanStarted(_Event):
     log_path: str | None = None
 
 
+# What a front end calls a running plan of each kind (titles, progress lines).
+RUN_TITLES: dict[str, str] = {
+    "install": "Installing",
+    "upgrade": "Upgrading",
+    "converge": "Applying changes",
+    "verify": "Verifying",
+}
+
+
+def run_title(kind: str) -> str:
+    """'Installing', 'Upgrading'... for a PlanStarted's kind."""
+    return RUN_TITLES.get(kind, "Running")
+
+
 class StepStarted(_Event):
     event: Literal["StepStarted"] = "StepStarted"
     step: str

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from installer.events import Event, PlanFinished, PlanStarted, StepFinished, StepStarted
+from installer.events import (
+    Event,
+    PlanFinished,
+    PlanStarted,
+    StepFinished,
+    StepStarted,
+    run_title,
+)
 from installer.interactive.fields import check_address_list, check_field, role_rules
 from installer.interactive.install import Session
 from installer.interactive.notices import Notice, SessionError, has_errors
@@ -390,7 +397,7 @@ def event_line(event: Event, state: dict[str, int]) -> str | None:
     if isinstance(event, PlanStarted):
         state["total"] = event.steps
         state["finished"] = event.already_done
-        return f"Installing: {event.steps} steps"
+        return f"{run_title(event.kind)}: {event.steps} steps"
     if isinstance(event, StepStarted):
         return f"  start   {event.title}"  # titles name the host they concern
     if isinstance(event, StepFinished):

@@ -203,7 +203,7 @@ class InstallerApp(WizardApp):
 
     def make_screen(self, name: str) -> Screen[None]:
         # A converge ("Add hosts to a deployed cloud") reviews the difference, not the plan.
-        if name == "review" and getattr(self.session, "converging", False):
+        if name == "review" and self.session.converging:
             from screens.difference import DifferenceScreen
 
             return DifferenceScreen()

@@ -76,9 +76,13 @@ class WizardScreen(Screen[None]):
         assert isinstance(session, Session)
         return session
 
-    def compose(self) -> ComposeResult:
+    def title_markup(self, title: str) -> str:
+        """The screen's title line: `title`, and the dry-run badge in a dry run."""
         badge = "  [reverse] DRY RUN [/reverse]" if self.wizard.dry_run else ""
-        yield Static(f"[b]{self.TITLE_TEXT}[/b]{badge}", id="title", markup=True)
+        return f"[b]{title}[/b]{badge}"
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title_markup(self.TITLE_TEXT), id="title", markup=True)
         yield from self.body()
         with Vertical(id="notes-dock"):
             # Why Next cannot go on yet: whole (the status line is too short at 80 columns),

@@ -59,9 +59,11 @@ class DoneScreen(SummaryScreen):
     def summary_lines(self) -> list[str]:
         s = self.session
         url = s.dashboard_url() or "(the first address of the load-balancer range)"
+        headline = ("The changes are applied: the cloud matches the answers."
+                    if s.converging else "The cloud is deployed.")
         lines = [
-            "[b green]The cloud is deployed.[/b green]" + (" (dry run: in the simulated lab)"
-                                                         if s.dry_run else ""),
+            f"[b green]{headline}[/b green]" + (" (dry run: in the simulated lab)"
+                                                if s.dry_run else ""),
             "",
             f"Dashboard:          {escape(url)}",
             f"Admin password:     {escape(str(s.credentials_file()))} (mode 0600)",

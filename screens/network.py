@@ -122,7 +122,7 @@ cabled to it (Space selects; the management NIC is marked and best avoided)."""
                               self._use(h.name, n.name),
                               key=f"{h.name}/{n.name}")
         self._external_visible(self.session.draft.external_enabled)
-        if getattr(self.session, "converging", False):
+        if self.session.converging:
             # A deployed cloud's networks stay as installed (Review lists them): read-only
             # here; only the new compute hosts' external NICs are chosen.
             for kept in ("management-cidr", "lb-range", "dns", "external", "external-cidr",

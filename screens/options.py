@@ -45,7 +45,7 @@ Features: optional services (Space toggles). Release: the OpenStack release to d
             )
 
     def on_mount(self) -> None:
-        if getattr(self.session, "converging", False):
+        if self.session.converging:
             # Adding hosts to a deployed cloud keeps these as deployed (Review lists them):
             # read-only here; another release is `sunbeam-install upgrade`.
             for name in ("release", "deployment-name", "region", "proxy-http", "proxy-https",

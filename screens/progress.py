@@ -26,6 +26,7 @@ from installer.events import (
     StepLog,
     StepProgress,
     StepStarted,
+    run_title,
 )
 from installer.exits import UserError
 from screens.base import WizardScreen, failure_of
@@ -314,6 +315,8 @@ are not run again). Ctrl+Q stops the install; `sunbeam-install resume` continues
             self.dirty.add(event.step)
             return
         if isinstance(event, PlanStarted):
+            # An install, a converge or an upgrade: the title says which.
+            self.query_one("#title", Static).update(self.title_markup(run_title(event.kind)))
             self.total, self.already_done, self.finished = event.steps, event.already_done, 0
             self.started_at = self.clock()
             self.estimate, self.counted = None, -1

@@ -66,6 +66,7 @@ def test_plain_mode_adds_two_hosts_through_the_cli(deployed: Path, tmp_path: Pat
     assert "Hosts: 2 added (node4, node5), 0 removed, 3 kept." in out
     assert "0 removed, 188 untouched" in out
     assert "+ Add node4 as a machine of openstack-machines" in out
+    assert "Applying changes: " in out
     assert "Done." in out
     assert hosts_of(state) == {"node1", "node2", "node3", "node4", "node5"}
 

@@ -69,6 +69,8 @@ class PlanSummary:
 class Session:
     """One guided install: hosts and their facts, the draft answers, findings, plan and run."""
 
+    converging = False  # a ConvergeSession (interactive/converge.py) changes a deployed cloud
+
     def __init__(
         self,
         settings: RunSettings,

@@ -28,6 +28,7 @@ from installer.events import (
     StepLog,
     StepProgress,
     StepStarted,
+    run_title,
 )
 from installer.text import neutralise, one_line
 
@@ -265,7 +266,8 @@ class RichRenderer:
                 self.console.print(f"[red]✗ {escape(one_line(event.step))}[/]: "
                                    f"{escape(neutralise(event.error or ''))}", markup=True)
         elif isinstance(event, PlanStarted):
-            self.progress.update(self.task, total=event.steps, completed=event.already_done)
+            self.progress.update(self.task, total=event.steps, completed=event.already_done,
+                                 description=run_title(event.kind))
             if event.log_path:
                 self.console.print(f"[dim]log: {escape(one_line(event.log_path))}[/]")
         elif isinstance(event, PlanFinished):

@@ -92,6 +92,7 @@ async def test_add_two_hosts_to_the_deployed_cloud_shows_the_difference_and_runs
         await until(pilot, lambda: app.current == "done" and bool(app.screen.query("#summary")),
                     timeout=120)
         assert session.last_outcome == "done"
+        assert "The changes are applied" in text_of(app, "#summary")
         await pilot.press("enter")
     assert app.return_value == 0
     assert await machines(state) == {"node1", "node2", "node3", "node4", "node5"}
