@@ -149,7 +149,7 @@ class _Builder:
                     id=f"juju.add-unit:{app.name}@{h}",
                     host=h,
                     needs=(self.deployed[app.name], self.machine[h], *needs),
-                    title=f"Add a {app.name} unit on {h}",
+                    title=f"Add {app.name} to {h}",
                     model=app.model,
                     app=app.name,
                 )
