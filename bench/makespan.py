@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from answers_gen import generated_answers
 
 from installer.pipeline import RunSettings
 from installer.pipeline.backends import open_lab
@@ -23,30 +26,7 @@ from installer.pipeline.runs import new_run
 from installer.planner import plan as make_plan
 from installer.runner import Runner
 from installer.state import StateDir
-from manifests.answers import Answers
 from manifests.release import load_release
-
-
-def generated_answers(hosts: int) -> Answers:
-    """3 control hosts, every host compute, every other host storage with two OSD disks."""
-    entries = []
-    for i in range(hosts):
-        roles = ["compute"]
-        if i < 3:
-            roles.insert(0, "control")
-        osd: list[str] = []
-        if i % 2 == 0:
-            roles.append("storage")
-            osd = [f"/dev/disk/by-id/wwn-0x5000c500{i:08x}{d}" for d in (1, 2)]
-        entries.append({
-            "name": f"node{i + 1}", "address": f"10.20.{i // 250}.{i % 250 + 2}",
-            "ssh_user": "ubuntu", "roles": roles, "osd_devices": osd,
-        })
-    return Answers.model_validate({
-        "version": 1, "release": "2025.1", "hosts": entries,
-        "network": {"management_cidr": "10.20.0.0/16",
-                    "loadbalancer_range": "10.20.255.200-10.20.255.220"},
-    })
 
 
 async def measure(hosts: int, time_scale: float, tmp: Path) -> None:

@@ -29,7 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "bench"))
+
 import ipaddress  # noqa: E402
+
+from answers_gen import FOOTER, role_of  # noqa: E402
 
 CLI = Path(sys.executable).parent / "sunbeam-install"  # the venv's entry point
 TARGET_RATIO = 2.3
@@ -46,19 +50,11 @@ def generate(n_hosts: int) -> str:
              "hosts:"]
     for i in range(n_hosts):
         addr = net.network_address + 256 + i
-        role = "control" if i < 3 else "storage" if i % 3 == 0 else "compute"
+        role = role_of(i)
         extra = {"storage": ", osd_devices: [/dev/sdb, /dev/sdc]",
                  "compute": ", external_nic: eno2"}.get(role, "")
         lines.append(f"  - {{name: h{i:05d}, address: {addr}, roles: [{role}]{extra}}}")
-    lines += [
-        "network:",
-        "  management_cidr: 10.40.0.0/16",
-        "  loadbalancer_range: 10.40.250.1-10.40.250.60",
-        "  external: {cidr: 172.20.0.0/16, gateway: 172.20.0.1, "
-        "allocation_range: 172.20.1.0-172.20.200.255, vlan: null}",
-        "  dns_servers: [10.40.0.1]",
-        "features: [dns]",
-    ]
+    lines += FOOTER
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,16 @@ class Exit(IntEnum):
     INTERRUPTED = 130  # interrupted; resumable
 
 
+def exit_for(outcome: str | None) -> Exit:
+    """The exit code of a run that ended with `outcome` (PlanFinished's): done is OK,
+    interrupted is resumable (130), anything else is a failed step."""
+    if outcome == "done":
+        return Exit.OK
+    if outcome == "interrupted":
+        return Exit.INTERRUPTED
+    return Exit.STEP_FAILED
+
+
 class UserError(Exception):
     """An error in what the user gave us: printed as one message, never as a traceback."""
 

@@ -62,6 +62,17 @@ class JournalError(Exception):
     """The journal file cannot be read (corrupt, or from an incompatible version)."""
 
 
+def open_journal(path: Path | str) -> Journal:
+    """The journal at `path`, for a command: when it cannot be opened, the reason as a
+    UserError with the missing-prerequisite exit code (4), never a traceback."""
+    from installer.exits import Exit, UserError
+
+    try:
+        return Journal.open(path)
+    except JournalError as e:
+        raise UserError(str(e), Exit.PREREQUISITE) from None
+
+
 @dataclass
 class RunRecord:
     id: str

@@ -452,7 +452,7 @@ def interview(session: Session, p: Prompter, *, assume_yes: bool = False) -> boo
 
 
 def install(session: Session, p: Prompter) -> int:
-    from installer.exits import Exit
+    from installer.exits import Exit, exit_for
 
     state: dict[str, int] = {}
 
@@ -488,7 +488,7 @@ def install(session: Session, p: Prompter) -> int:
             p.say(f"Log: {session.log_path}")
         return int(Exit.OK)
     p.say("The install did not finish; fix the cause and run `sunbeam-install resume`.")
-    return int(Exit.INTERRUPTED if outcome == "interrupted" else Exit.STEP_FAILED)
+    return int(exit_for(outcome))
 
 
 async def _follow_install(session: Session, show: Callable[[Event], None],

@@ -17,8 +17,7 @@ from textual.widgets import Button, Checkbox, Static
 from installer.exits import UserError
 from installer.interactive.converge import ConvergeSession
 from installer.interactive.notices import Notice, has_errors
-from screens.base import WizardScreen
-from screens.review import findings_markup
+from screens.review import ChecksScreen
 from screens.toggles import GlyphCheckbox
 
 if TYPE_CHECKING:
@@ -53,7 +52,7 @@ def difference_markup(session: ConvergeSession, diff: Difference) -> str:
     return "\n".join(lines)
 
 
-class DifferenceScreen(WizardScreen):
+class DifferenceScreen(ChecksScreen):
     NAME = "review"
     TITLE_TEXT = "Review the changes"
     NEXT_LABEL = "Apply"
@@ -70,12 +69,15 @@ refused, and Ceph must agree before its disks leave. Apply runs only the steps s
                           "answers no longer have (as --allow-removal)."),
     }
 
+    WAITING = "Reading the deployed cloud; wait a moment."
+    FIX_ERRORS = "Fix the errors below before applying (Esc goes back)."
+    ACCEPT = "Accept the warnings with the checkbox before applying."
+    READY = "Ready to apply the changes."
+
     def __init__(self) -> None:
         super().__init__()
-        self.notices: list[Notice] = []
         self.difference: Difference | None = None
         self.error: str | None = None
-        self.checked = False
 
     @property
     def converge(self) -> ConvergeSession:
@@ -129,14 +131,8 @@ refused, and Ceph must agree before its disks leave. Apply runs only the steps s
     def on_difference_ready(self, message: DifferenceReady) -> None:
         from screens.hosttext import markup_safe
 
-        self.checked = True
-        self.notices, self.difference, self.error = (message.notices, message.difference,
-                                                     message.error)
-        self.query_one("#findings", Static).update(findings_markup(message.notices))
-        warnings = any(n.severity == "warning" for n in message.notices)
-        accept = self.query_one("#accept", Checkbox)
-        accept.display = warnings
-        accept.value = warnings and self.session.accepted_warnings
+        self.difference, self.error = message.difference, message.error
+        self.show_findings(message.notices)
         shown = self.query_one("#difference", Static)
         if message.difference is not None:
             shown.update(difference_markup(self.converge, message.difference))
@@ -147,38 +143,17 @@ refused, and Ceph must agree before its disks leave. Apply runs only the steps s
                          f"{escape(more)}")
         else:
             shown.update("No difference until the errors below are fixed.")
-        self._update_apply()
+        self.update_next()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.id == "accept":
-            self.session.accepted_warnings = event.value
-            self._update_apply()
-        elif event.checkbox.id == "allow-removal" and event.value != self.converge.allow_removal:
+        # "accept" is ChecksScreen's (Textual calls the handlers of the base classes too).
+        if event.checkbox.id == "allow-removal" and event.value != self.converge.allow_removal:
             self.converge.allow_removal = event.value
             self._check()  # the difference with (or without) the removals
 
-    def _update_apply(self) -> None:
-        why = self.problem()
-        self.query_one("#next", Button).disabled = why is not None
-        self.set_status(escape(why) if why else "Ready to apply the changes.")
-
-    def problem(self) -> str | None:
-        if not self.checked:
-            return "Reading the deployed cloud; wait a moment."
-        if has_errors(self.notices):
-            return "Fix the errors below before applying (Esc goes back)."
+    def blocked(self) -> str | None:
         if self.difference is None:
             return "Cannot apply these answers: see above."
         if self.difference.empty:
             return "Nothing to change: Esc goes back to add hosts or roles."
-        warnings = any(n.severity == "warning" for n in self.notices)
-        if warnings and not self.session.accepted_warnings:
-            return "Accept the warnings with the checkbox before applying."
         return None
-
-    def action_next(self) -> None:
-        why = self.problem()
-        if why:
-            self.show_why(why)
-            return
-        self.wizard.goto("progress")

@@ -95,14 +95,13 @@ class DoneScreen(SummaryScreen):
         # Beside Exit, so it is in sight at 80x24 however long the summary's paths are.
         self.query_one("#nav").mount(Button("Verify", id="verify", compact=True),
                                      before="#next")
-        super().on_mount()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "verify":
             event.stop()
             self.action_verify()
-            return
-        super().on_button_pressed(event)
+        # Next and Back: WizardScreen's own handler runs next (Textual calls each
+        # class's handler along the MRO, so calling super() here would run it twice).
 
     def action_verify(self) -> None:
         if self.verifying:

@@ -249,8 +249,8 @@ In the table: r retries the selected host's probe, Delete removes it."""
         if event.button.id == "add":
             event.stop()
             self._add()
-            return
-        super().on_button_pressed(event)
+        # Next and Back: WizardScreen's own handler runs next (Textual calls each
+        # class's handler along the MRO, so calling super() here would run it twice).
 
     def _add(self) -> None:
         field = self.query_one("#target", Input)

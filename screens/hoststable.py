@@ -22,7 +22,7 @@ from textual.widgets.data_table import RowKey
 
 Cell = Text | str
 Cells = Sequence[Cell]
-CHUNK = 100  # rows added per frame: more than a screen shows, little enough to stay responsive
+CHUNK = 50  # rows added per frame: more than a screen shows, little enough to stay responsive
 
 
 def cell_width(value: Cell) -> int:

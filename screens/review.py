@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from rich.markup import escape
 from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -37,7 +38,68 @@ def summary_text(s: PlanSummary) -> str:
     return f"{s.steps} steps on {s.hosts} host{'s' if s.hosts != 1 else ''}: {kinds}"
 
 
-class ReviewScreen(WizardScreen):
+class ChecksScreen(WizardScreen):
+    """A screen whose checks gate a run: their findings, a checkbox to accept the warnings
+    (kept in the session), and Next (to Progress) only once the checks have run, found no
+    error, nothing else blocks (`blocked`) and the warnings are accepted. The body has
+    #findings and #accept."""
+
+    WAITING = "Checking the answers; wait a moment."
+    FIX_ERRORS = "Fix the errors above before installing (Esc goes back)."
+    ACCEPT = "Accept the warnings with the checkbox before installing."
+    READY = "Ready to install."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notices: list[Notice] = []
+        self.checked = False
+
+    def show_findings(self, notices: list[Notice]) -> None:
+        """The checks' findings; the accept checkbox shows while there are warnings."""
+        self.notices, self.checked = notices, True
+        self.query_one("#findings", Static).update(findings_markup(notices))
+        warnings = any(n.severity == "warning" for n in notices)
+        accept = self.query_one("#accept", Checkbox)
+        accept.display = warnings
+        accept.value = warnings and self.session.accepted_warnings
+
+    def blocked(self) -> str | None:
+        """What else stops the run once there is no error (one sentence), or None."""
+        return None
+
+    def problem(self) -> str | None:
+        if not self.checked:
+            return self.WAITING
+        if has_errors(self.notices):
+            return self.FIX_ERRORS
+        why = self.blocked()
+        if why is not None:
+            return why
+        warnings = any(n.severity == "warning" for n in self.notices)
+        if warnings and not self.session.accepted_warnings:
+            return self.ACCEPT
+        return None
+
+    def update_next(self) -> None:
+        """Next enabled or not, and the status line saying why (or that it is ready)."""
+        why = self.problem()
+        self.query_one("#next", Button).disabled = why is not None
+        self.set_status(escape(why) if why else self.READY)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "accept":
+            self.session.accepted_warnings = event.value
+            self.update_next()
+
+    def action_next(self) -> None:
+        why = self.problem()
+        if why:
+            self.show_why(why)
+            return
+        self.wizard.goto("progress")
+
+
+class ReviewScreen(ChecksScreen):
     NAME = "review"
     TITLE_TEXT = "Review"
     NEXT_LABEL = "Install"
@@ -45,11 +107,6 @@ class ReviewScreen(WizardScreen):
 Check the answers before anything changes. Errors must be fixed (go Back to the screen named
 in the finding). Warnings must be accepted with the checkbox before Install is allowed.
 Save writes the answers file: `sunbeam-install --answers FILE` repeats this install headless."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.notices: list[Notice] = []
-        self.checked = False
 
     def body(self) -> ComposeResult:
         with VerticalScroll(id="body"):
@@ -87,13 +144,7 @@ Save writes the answers file: `sunbeam-install --answers FILE` repeats this inst
         self.post_message(ReviewReady(notices, summary, error))
 
     def on_review_ready(self, message: ReviewReady) -> None:
-        self.notices = message.notices
-        self.checked = True
-        self.query_one("#findings", Static).update(findings_markup(message.notices))
-        warnings = any(n.severity == "warning" for n in message.notices)
-        accept = self.query_one("#accept", Checkbox)
-        accept.display = warnings
-        accept.value = warnings and self.session.accepted_warnings
+        self.show_findings(message.notices)
         if message.summary is not None:
             plan = summary_text(message.summary)
         elif message.summary_error:
@@ -101,24 +152,14 @@ Save writes the answers file: `sunbeam-install --answers FILE` repeats this inst
         else:
             plan = "No plan until the errors are fixed."
         self.query_one("#plan", Static).update(plan)
-        self._update_install()
-
-    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
-        if event.checkbox.id == "accept":
-            self.session.accepted_warnings = event.value
-            self._update_install()
-
-    def _update_install(self) -> None:
-        self.query_one("#next", Button).disabled = self.problem() is not None
-        why = self.problem()
-        self.set_status(why or "Ready to install.")
+        self.update_next()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
             event.stop()
             self.action_save()
-            return
-        super().on_button_pressed(event)
+        # Next and Back: WizardScreen's own handler runs next (Textual calls each
+        # class's handler along the MRO, so calling super() here would run it twice).
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "save-path":
@@ -133,20 +174,3 @@ Save writes the answers file: `sunbeam-install --answers FILE` repeats this inst
             result.update(f"[red]{e}[/red]")
             return
         result.update(f"[green]Saved to {written}[/green]")
-
-    def problem(self) -> str | None:
-        if not self.checked:
-            return "Checking the answers; wait a moment."
-        if has_errors(self.notices):
-            return "Fix the errors above before installing (Esc goes back)."
-        warnings = any(n.severity == "warning" for n in self.notices)
-        if warnings and not self.session.accepted_warnings:
-            return "Accept the warnings with the checkbox before installing."
-        return None
-
-    def action_next(self) -> None:
-        why = self.problem()
-        if why:
-            self.show_why(why)
-            return
-        self.wizard.goto("progress")

@@ -5,7 +5,6 @@ lab then has the new machines. An unchanged draft says "nothing to change" and r
 
 from __future__ import annotations
 
-import asyncio
 import io
 import shutil
 from pathlib import Path
@@ -13,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from installer.cli import main
-from installer.lab import Lab
 from installer.pipeline import RunSettings
 from installer.plain import LinePrompter
 from installer.plain_converge import run_guided_plain
-from installer.planner.live import read_live
-from tests.installer.converge.helpers import answers_doc, run, write
+from tests.installer.converge.helpers import install_three_node, lab_live
 
 pytestmark = pytest.mark.timeout(120)  # an incomplete script must fail, not hang
 
@@ -27,15 +24,11 @@ KEEP_ALL = [""] * 30  # Enter keeps every deployed answer (more than the questio
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("deployed")
-    state = base / "state"
-    assert run(state, write(base / "three.yaml", answers_doc("three-node.yaml"))) == 0
-    return state
+    return install_three_node(tmp_path_factory.mktemp("deployed"))
 
 
 def hosts_of(state: Path) -> set[str]:
-    lab = Lab.open(state, time_scale=0.0, faults=[], facts_dir=None)
-    return asyncio.run(read_live(lab.backends(), [])).hosts()
+    return lab_live(state).hosts()
 
 
 def runs(state: Path) -> list[str]:

@@ -14,6 +14,7 @@ from installer.cli import main
 from installer.events import PlanFinished, PlanStarted, StepFinished, parse_event
 from installer.exits import Exit
 from installer.journal import Journal
+from tests.installer.lab.helpers import install_example
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -24,12 +25,6 @@ CLEANUPS = ("verify.cleanup:server", "verify.cleanup:network", "verify.cleanup:a
 # What verify makes in the lab: after it, none of these may hold anything.
 VERIFY_TABLES = ("images", "flavors", "routers", "security_groups", "keypairs", "servers",
                  "floating_ips", "host_files")
-
-
-def install(state: Path, example: str = "three-node.yaml") -> None:
-    assert main(["--answers", str(EXAMPLES / example), "--dry-run", "--yes", "--state-dir",
-                 str(state), "--time-scale", "0", "--events-file",
-                 str(state.parent / "install.jsonl")]) == 0
 
 
 def verify(state: Path, *extra: str, events: str = "verify.jsonl") -> tuple[int, list[Any]]:
@@ -60,7 +55,7 @@ def assert_nothing_left(state: Path) -> None:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A three-node dry-run install (with an external network), done once for this module."""
     state = tmp_path_factory.mktemp("verify") / "state"
-    install(state)
+    install_example(state)
     return state
 
 
@@ -174,7 +169,7 @@ def test_verify_of_a_dry_run_install_without_dry_run_is_refused(
 def test_single_node_without_external_network_reaches_by_console_only(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     state = tmp_path / "state"
-    install(state, "single-node.yaml")
+    install_example(state, "single-node.yaml")
     capsys.readouterr()
     code, evs = verify(state, "--time-scale", "0")
     out = capsys.readouterr().out

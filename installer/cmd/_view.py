@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from installer.exits import Exit, UserError
+from installer.exits import Exit, UserError, exit_for
 
 if TYPE_CHECKING:
     from installer.events import Event
@@ -72,7 +72,7 @@ def dry_run_banner(info: RunInfo, *, ended: bool = False) -> str:
 
 def finish(info: RunInfo, result: RunResult, report: IO[str]) -> int:
     """Print the closing report; the exit code for the outcome."""
-    from installer.render.console import fit_to_terminal, report_lines
+    from installer.render.console import report_lines
 
     lines = report_lines(result, log_path=info.log_path,
                          resume_hint=f"Continue with: {info.command('resume')}")
@@ -89,14 +89,17 @@ def finish(info: RunInfo, result: RunResult, report: IO[str]) -> int:
             lines.append(f"Everything was already in place in this lab; `rm -rf "
                          f"{info.state_path}` starts it over.")
     lines += info.notes
+    print_report(lines, report)
+    return int(exit_for(result.outcome))
+
+
+def print_report(lines: list[str], report: IO[str]) -> None:
+    """Print `lines` to `report`, each fitted to the terminal's width, and flush them."""
+    from installer.render.console import fit_to_terminal
+
     for line in fit_to_terminal(lines, report):
         print(line, file=report)
     report.flush()
-    if result.outcome == "done":
-        return int(Exit.OK)
-    if result.outcome == "interrupted":
-        return int(Exit.INTERRUPTED)
-    return int(Exit.STEP_FAILED)
 
 
 @contextlib.contextmanager
@@ -170,9 +173,7 @@ async def follow(follower: Follower, info: RunInfo, args: argparse.Namespace, *,
 
     if announce and info.dry_run:
         # First, before the live display starts: the operator must know nothing real happens.
-        for line in fit_to_terminal([dry_run_banner(info)], stream):
-            print(line, file=stream)
-        stream.flush()
+        print_report([dry_run_banner(info)], stream)
     jsonl_stdout = (getattr(args, "events", "console") == "jsonl"
                     and not getattr(args, "events_file", None))
     ctrl_c = CtrlC(RunControl(follower), ask=not jsonl_stdout, say=say)
@@ -196,8 +197,6 @@ async def follow(follower: Follower, info: RunInfo, args: argparse.Namespace, *,
 def _ended_early(follower: Follower, info: RunInfo, report: IO[str]) -> int:
     """The process ended without its PlanFinished: the error that stopped it before its first
     step (with that error's exit code), or that it is gone (killed: 130, resumable)."""
-    from installer.render.console import fit_to_terminal
-
     code = (follower.record or {}).get("code")
     if follower.error and isinstance(code, int) and code != Exit.INTERRUPTED:
         try:
@@ -208,8 +207,6 @@ def _ended_early(follower: Follower, info: RunInfo, report: IO[str]) -> int:
     lines = [follower.error or ("The run's process ended before the run did (was it killed?); "
                                 f"its last words, if any, are in {follower.files.output}."),
              f"Log: {info.log_path}", f"Continue with: {info.command('resume')}"]
-    for line in fit_to_terminal(lines, report):
-        print(line, file=report)
-    report.flush()
+    print_report(lines, report)
     return int(Exit.INTERRUPTED)
 

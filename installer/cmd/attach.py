@@ -42,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def last_run(state: StateDir) -> RunRecord | None:
-    from installer.pipeline.runs import open_journal
+    from installer.journal import open_journal
 
     if not state.journal_path.exists():
         return None
-    journal = open_journal(state)
+    journal = open_journal(state.journal_path)
     try:
         return journal.last_run()
     finally:

@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from installer.exits import Exit, UserError
+from installer.exits import Exit
 
 PROG = "sunbeam-install"
 
@@ -21,20 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def status_data(state_dir: Any) -> dict[str, Any] | None:
     """The last run as plain data (what --json prints); None when no run is recorded."""
-    from installer.journal import Journal, JournalError
+    from installer.journal import open_journal
     from installer.state import StateDir
 
     state = StateDir(state_dir).check()  # no journal read through a link or another's file
     if not state.journal_path.exists():
         return None
-    try:
-        journal = Journal.open(state.journal_path)
-    except JournalError as e:
-        raise UserError(str(e), Exit.PREREQUISITE) from None
-    try:
+    with open_journal(state.journal_path) as journal:
         summary = journal.summary()
-    finally:
-        journal.close()
     if summary is None:
         return None
     run = summary.run

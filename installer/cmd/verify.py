@@ -19,7 +19,7 @@ import asyncio
 from typing import IO, TYPE_CHECKING
 
 from installer.cmd._options import add_run_options
-from installer.exits import Exit
+from installer.exits import exit_for
 
 if TYPE_CHECKING:
     from installer.pipeline.settings import RunSettings
@@ -42,17 +42,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _verify(settings: RunSettings, args: argparse.Namespace) -> int:
+    from installer.cmd._view import print_report
     from installer.cmd.install import renderers, report_stream
     from installer.pipeline.verify import open_verify, run_verify
-    from installer.render.console import fit_to_terminal
 
     async with open_verify(settings, ping=not args.no_ping) as job:
         if settings.dry_run:
-            stream = report_stream(args)
-            for line in fit_to_terminal(["Dry run: verify runs in the simulated lab; nothing on "
-                                         "any host is changed."], stream):
-                print(line, file=stream)
-            stream.flush()
+            print_report(["Dry run: verify runs in the simulated lab; nothing on any host is "
+                          "changed."], report_stream(args))
         with renderers(args) as (emit, report):
             result = await run_verify(job, emit)
         return _finish(job, result, report)
@@ -60,9 +57,10 @@ async def _verify(settings: RunSettings, args: argparse.Namespace) -> int:
 
 def _finish(job: VerifyJob, result: RunResult, report: IO[str]) -> int:
     """The closing report; the exit code."""
+    from installer.cmd._view import print_report
     from installer.interactive.commands import command_line
     from installer.pipeline.verify import admin_password_file, leftovers
-    from installer.render.console import fit_to_terminal, report_lines
+    from installer.render.console import report_lines
 
     s = job.setup
     again = command_line(s.settings, "verify")
@@ -83,11 +81,5 @@ def _finish(job: VerifyJob, result: RunResult, report: IO[str]) -> int:
         lines.append("Dry run: this verify ran in the simulated lab; nothing on any host was "
                      "changed.")
     lines += s.notes
-    for line in fit_to_terminal(lines, report):
-        print(line, file=report)
-    report.flush()
-    if result.outcome == "done":
-        return int(Exit.OK)
-    if result.outcome == "interrupted":
-        return int(Exit.INTERRUPTED)
-    return int(Exit.STEP_FAILED)
+    print_report(lines, report)
+    return int(exit_for(result.outcome))

@@ -14,8 +14,17 @@ from collections.abc import Callable
 from ipaddress import ip_address
 from typing import Any
 
+from installer.lab.client import (
+    CommandLine,
+    Result,
+    command_line,
+    listed,
+    one_value,
+    parse_args,
+    shown,
+)
 from installer.lab.cluster import LabCluster
-from installer.lab.servers import LabServers, Result, listed, one_value, parse_args, shown
+from installer.lab.servers import LabServers
 from installer.lab.state import (
     FlavorState,
     ImageState,
@@ -103,10 +112,10 @@ class LabCloud:
     def _endpoint(self, host: str, verb: str, rest: list[str]) -> Result | None:
         if verb != "list":
             return None
-        parsed = parse_args(rest, (), ("-f", "-c", "--interface", "--service"))
-        if isinstance(parsed, str):
-            return [f"openstack endpoint list: error: {parsed}"], 2
-        opts, _ = parsed
+        line = command_line("endpoint list", rest, (), ("-f", "-c", "--interface", "--service"))
+        if not isinstance(line, CommandLine):
+            return line
+        opts = line.opts
         rows = [r for r in self.endpoints()
                 if r["Interface"] in opts.get("--interface", [r["Interface"]])]
         return listed(rows, {**opts, "-c": opts.get("-c") or list(ENDPOINT_COLUMNS)}), 0
@@ -128,15 +137,12 @@ class LabCloud:
 
     def _image(self, host: str, verb: str, rest: list[str]) -> Result | None:
         st = self.lab.state
-        parsed = parse_args(rest, ("--public", "--private"),
-                        (*self.COMMON, "--disk-format", "--container-format", "--file"))
-        if isinstance(parsed, str):
-            return [f"openstack image {verb}: error: {parsed}"], 2
-        opts, words = parsed
-        name = words[0] if words else None
-        if name is None:
-            return [f"openstack image {verb}: error: the following arguments are required: "
-                    "<image>"], 2
+        line = command_line(f"image {verb}", rest, ("--public", "--private"),
+                            (*self.COMMON, "--disk-format", "--container-format", "--file"),
+                            required="<image>")
+        if not isinstance(line, CommandLine):
+            return line
+        opts, name = line.opts, line.name
         if verb == "show":
             image = st.images.get(name)
             if image is None:
@@ -163,14 +169,11 @@ class LabCloud:
 
     def _flavor(self, host: str, verb: str, rest: list[str]) -> Result | None:
         st = self.lab.state
-        parsed = parse_args(rest, ("--public",), (*self.COMMON, "--ram", "--vcpus", "--disk"))
-        if isinstance(parsed, str):
-            return [f"openstack flavor {verb}: error: {parsed}"], 2
-        opts, words = parsed
-        if not words:
-            return [f"openstack flavor {verb}: error: the following arguments are required: "
-                    "<flavor>"], 2
-        name = words[0]
+        line = command_line(f"flavor {verb}", rest, ("--public",),
+                            (*self.COMMON, "--ram", "--vcpus", "--disk"), required="<flavor>")
+        if not isinstance(line, CommandLine):
+            return line
+        opts, name = line.opts, line.name
         if verb == "show":
             flavor = st.flavors.get(name)
             if flavor is None:
@@ -256,14 +259,11 @@ class LabCloud:
                 router.subnets.remove(subnet)
             self.lab.save()
             return [], 0
-        parsed = parse_args(rest, (), (*self.COMMON, "--external-gateway"))
-        if isinstance(parsed, str):
-            return [f"openstack router {verb}: error: {parsed}"], 2
-        opts, words = parsed
-        if not words:
-            return [f"openstack router {verb}: error: the following arguments are required: "
-                    "<router>"], 2
-        name = words[0]
+        line = command_line(f"router {verb}", rest, (), (*self.COMMON, "--external-gateway"),
+                            required="<router>")
+        if not isinstance(line, CommandLine):
+            return line
+        opts, name = line.opts, line.name
         if verb == "create":
             st.routers[name] = RouterState(name=name)
             self.lab.save()
@@ -301,14 +301,11 @@ class LabCloud:
 
     def _security_group(self, host: str, verb: str, rest: list[str]) -> Result | None:
         st = self.lab.state
-        parsed = parse_args(rest, (), (*self.COMMON, "--description"))
-        if isinstance(parsed, str):
-            return [f"openstack security group {verb}: error: {parsed}"], 2
-        opts, words = parsed
-        if not words:
-            return [f"openstack security group {verb}: error: the following arguments are "
-                    "required: <group>"], 2
-        name = words[0]
+        line = command_line(f"security group {verb}", rest, (), (*self.COMMON, "--description"),
+                            required="<group>")
+        if not isinstance(line, CommandLine):
+            return line
+        opts, name = line.opts, line.name
         if verb == "create":
             st.security_groups[name] = SecurityGroupState(name=name)
             self.lab.save()
@@ -331,11 +328,12 @@ class LabCloud:
     def _security_group_rule(self, host: str, verb: str, rest: list[str]) -> Result | None:
         if verb != "create":
             return None
-        parsed = parse_args(rest, ("--ingress", "--egress"),
-                        (*self.COMMON, "--protocol", "--dst-port", "--remote-ip", "--ethertype"))
-        if isinstance(parsed, str):
-            return [f"openstack security group rule create: error: {parsed}"], 2
-        opts, words = parsed
+        line = command_line("security group rule create", rest, ("--ingress", "--egress"),
+                            (*self.COMMON, "--protocol", "--dst-port", "--remote-ip",
+                             "--ethertype"))
+        if not isinstance(line, CommandLine):
+            return line
+        opts, words = line.opts, line.words
         group = self.lab.state.security_groups.get(words[0]) if words else None
         if group is None:
             return [f"No SecurityGroup found for {words[0] if words else ''}"], 1

@@ -10,6 +10,7 @@ from ipaddress import ip_network
 from pydantic import BaseModel
 
 from installer.backends.base import BackendError, CommandResult, LogFn
+from installer.lab.client import CommandLine, command_line, listed
 from installer.lab.cloud import LabCloud
 from installer.lab.cluster import LabCluster
 from installer.lab.snaps import CEPH_SNAP
@@ -265,12 +266,11 @@ class LabHosts:
     def _server_list(self, rest: list[str]) -> tuple[list[str], int]:
         """`openstack server list [--all-projects] [--host H] [-f F] [-c COL ...]`: the lab's
         servers (one project: --all-projects changes nothing), those on host H with --host."""
-        from installer.lab.servers import listed
-
-        parsed = _parse(rest, ("--all-projects", "--long"), ("--host", "-f", "-c"))
-        if isinstance(parsed, str):
-            return [f"openstack server list: error: {parsed}"], 2
-        opts, _ = parsed
+        line = command_line("server list", rest, ("--all-projects", "--long"),
+                            ("--host", "-f", "-c"))
+        if not isinstance(line, CommandLine):
+            return line
+        opts = line.opts
         hosts = opts.get("--host")
         servers = self.cloud.servers
         rows = [{"ID": s.id, "Name": s.name, "Status": servers.server_status(s),
@@ -307,10 +307,11 @@ class LabHosts:
         services = self._compute_services()
         action, rest = (args[0], args[1:]) if args else ("", [])
         if action == "list":
-            parsed = _parse(rest, (), ("--host", "--service", "-f", "-c"))
-            if isinstance(parsed, str):
-                return [f"openstack compute service list: error: {parsed}"], 2
-            opts, _ = parsed
+            line = command_line("compute service list", rest, (),
+                                ("--host", "--service", "-f", "-c"))
+            if not isinstance(line, CommandLine):
+                return line
+            opts = line.opts
             columns = opts.get("-c") or list(COMPUTE_SERVICE_COLUMNS)
             unknown = [c for c in columns if c not in COMPUTE_SERVICE_COLUMNS]
             if unknown:
@@ -329,10 +330,11 @@ class LabHosts:
                 return [" ".join(r[c] for c in columns) for r in rows], 0
             return [" | ".join(columns), *(" | ".join(r[c] for c in columns) for r in rows)], 0
         if action == "set":
-            parsed = _parse(rest, ("--enable", "--disable"), ("--disable-reason",))
-            if isinstance(parsed, str):
-                return [f"openstack compute service set: error: {parsed}"], 2
-            opts, words = parsed
+            line = command_line("compute service set", rest, ("--enable", "--disable"),
+                                ("--disable-reason",))
+            if not isinstance(line, CommandLine):
+                return line
+            opts, words = line.opts, line.words
             if len(words) != 2:
                 return ["openstack compute service set: error: the following arguments are "
                         "required: <host>, <service>"], 2
@@ -351,31 +353,6 @@ class LabHosts:
             self.lab.save()
             return [], 0
         return [f"openstack compute service {action}: not simulated by the lab"], 2
-
-
-def _parse(
-    args: list[str], flags: Sequence[str], valued: Sequence[str]
-) -> tuple[dict[str, list[str]], list[str]] | str:
-    """Options (each with its values; a flag has none) and positional words of a command
-    line, or the client's complaint about an option it does not know."""
-    opts: dict[str, list[str]] = {}
-    words: list[str] = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in flags:
-            opts.setdefault(a, [])
-        elif a in valued:
-            if i + 1 >= len(args):
-                return f"argument {a}: expected one argument"
-            opts.setdefault(a, []).append(args[i + 1])
-            i += 1
-        elif a.startswith("-"):
-            return f"unrecognized arguments: {a}"
-        else:
-            words.append(a)
-        i += 1
-    return opts, words
 
 
 def _expand_script(script: str, env: Mapping[str, str]) -> list[str] | None:

@@ -3,70 +3,19 @@ of installer/lab/cloud.py that Nova's instances and their addresses are."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from ipaddress import ip_address, ip_network
 from typing import Any
 
+from installer.lab.client import CommandLine, Result, command_line, listed, one_value, shown
 from installer.lab.cluster import LabCluster
 from installer.lab.state import FloatingIpState, ServerState
 
-Result = tuple[list[str], int]
 # "Real" seconds, before the lab's time scale: a cirros guest is ACTIVE after about 40 s and
 # shows its login prompt about 30 s later.
 SERVER_BUILD_SECONDS = 40.0
 SERVER_BOOT_SECONDS = 30.0
-
-
-def parse_args(args: Sequence[str], flags: Sequence[str], valued: Sequence[str]
-           ) -> tuple[dict[str, list[str]], list[str]] | str:
-    """Options (each with its values) and positional words, or the client's complaint."""
-    opts: dict[str, list[str]] = {}
-    words: list[str] = []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in flags:
-            opts.setdefault(a, [])
-        elif a in valued:
-            if i + 1 >= len(args):
-                return f"argument {a}: expected one argument"
-            opts.setdefault(a, []).append(args[i + 1])
-            i += 1
-        elif a.startswith("-"):
-            return f"unrecognized arguments: {a}"
-        else:
-            words.append(a)
-        i += 1
-    return opts, words
-
-
-def one_value(opts: Mapping[str, list[str]], key: str, default: str | None = None) -> str | None:
-    values = opts.get(key)
-    return values[-1] if values else default
-
-
-def shown(row: Mapping[str, Any], opts: Mapping[str, list[str]]) -> list[str]:
-    """A `show`/`create` result in the client's formats: json, value (with -c), or a table."""
-    columns = opts.get("-c") or list(row)
-    fmt = one_value(opts, "-f", "table")
-    if fmt == "json":
-        return [json.dumps({c: row.get(c) for c in columns})]
-    if fmt == "value":
-        return [str(row.get(c, "")) for c in columns]
-    return [f"| {c} | {row.get(c)} |" for c in columns]
-
-
-def listed(rows: list[dict[str, Any]], opts: Mapping[str, list[str]]) -> list[str]:
-    columns = opts.get("-c") or (list(rows[0]) if rows else [])
-    fmt = one_value(opts, "-f", "table")
-    if fmt == "json":
-        return [json.dumps([{c: r.get(c) for c in columns} for r in rows])]
-    if fmt == "value":
-        return [" ".join(str(r.get(c, "")) for c in columns) for r in rows]
-    return [" | ".join(columns), *(" | ".join(str(r.get(c)) for c in columns) for r in rows)]
-
 
 
 class LabServers:
@@ -107,16 +56,12 @@ class LabServers:
         st = self.lab.state
         if verb == "add" and rest[:2] == ["floating", "ip"]:
             return self._attach_floating_ip(rest[2:])
-        parsed = parse_args(rest, ("--wait",),
-                        (*self.COMMON, "--flavor", "--image", "--network", "--security-group",
-                         "--key-name"))
-        if isinstance(parsed, str):
-            return [f"openstack server {verb}: error: {parsed}"], 2
-        opts, words = parsed
-        if not words:
-            return [f"openstack server {verb}: error: the following arguments are required: "
-                    "<server>"], 2
-        name = words[0]
+        line = command_line(f"server {verb}", rest, ("--wait",),
+                            (*self.COMMON, "--flavor", "--image", "--network",
+                             "--security-group", "--key-name"), required="<server>")
+        if not isinstance(line, CommandLine):
+            return line
+        opts, name = line.opts, line.name
         if verb == "create":
             return self._server_create(name, opts)
         server = st.servers.get(name)
@@ -199,10 +144,11 @@ class LabServers:
 
     def floating_ip(self, host: str, verb: str, rest: list[str]) -> Result | None:
         st = self.lab.state
-        parsed = parse_args(rest, ("--long",), (*self.COMMON, "--description"))
-        if isinstance(parsed, str):
-            return [f"openstack floating ip {verb}: error: {parsed}"], 2
-        opts, words = parsed
+        line = command_line(f"floating ip {verb}", rest, ("--long",),
+                            (*self.COMMON, "--description"))
+        if not isinstance(line, CommandLine):
+            return line
+        opts, words = line.opts, line.words
         if verb == "list":
             rows = [{"ID": f.id, "Floating IP Address": f.address,
                      "Floating Network": f.network, "Description": f.description,

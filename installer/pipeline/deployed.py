@@ -76,19 +76,13 @@ def load_deployed(state: StateDir) -> Deployed | None:
 def _from_journal(state: StateDir) -> Deployed | None:
     from pydantic import ValidationError
 
-    from installer.journal import Journal, JournalError
+    from installer.journal import open_journal
     from manifests.answers import Answers
 
     if not state.journal_path.exists():
         return None
-    try:
-        journal = Journal.open(state.journal_path)
-    except JournalError as e:
-        raise UserError(str(e), Exit.PREREQUISITE) from None
-    try:
+    with open_journal(state.journal_path) as journal:
         runs = [r for r in journal.runs(outcome="done") if r.kind in DEPLOYING_KINDS]
-    finally:
-        journal.close()
     if not runs:
         return None
     try:

@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from installer.exits import Exit, UserError
+from installer.exits import Exit, UserError, exit_for
 from installer.pipeline.launch import (
     REQUEST_VERSION,
     RunFiles,
@@ -74,26 +74,19 @@ class EventsFile:
         os.close(self.fd)
 
 
-def exit_code(outcome: str) -> int:
-    if outcome == "done":
-        return int(Exit.OK)
-    if outcome == "interrupted":
-        return int(Exit.INTERRUPTED)
-    return int(Exit.STEP_FAILED)
-
-
 async def run_request(request: dict[str, Any], files: RunFiles, emit: EventsFile
                       ) -> dict[str, Any]:
     """Reopen and execute the requested run; the exit record."""
+    from installer.journal import open_journal
     from installer.pipeline.resume import open_inputs, run_inputs
-    from installer.pipeline.runs import execute, open_journal
+    from installer.pipeline.runs import execute
     from installer.state import StateDir
 
     settings = settings_from_json(request["settings"])
     state = StateDir(Path(request["state"])).check()
     if settings.resolved_state_dir() != state.path:
         raise RequestError("the request's settings name another state dir")
-    journal = open_journal(state)
+    journal = open_journal(state.journal_path)
     try:
         run = journal.get_run(files.run_id)
     finally:
@@ -111,7 +104,7 @@ async def run_request(request: dict[str, Any], files: RunFiles, emit: EventsFile
             result = await execute(setup, emit)
         finally:
             setup.close()
-    return {"code": exit_code(result.outcome), "outcome": result.outcome, "error": None,
+    return {"code": int(exit_for(result.outcome)), "outcome": result.outcome, "error": None,
             "notes": list(setup.notes)}
 
 

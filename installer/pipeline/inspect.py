@@ -312,9 +312,9 @@ async def _real_cloud(settings: RunSettings, state: StateDir, answers: Answers |
 
 
 def _last_run(state: StateDir, run_id: str | None) -> tuple[RunRecord, list[dict[str, Any]]]:
-    from installer.pipeline.runs import open_journal
+    from installer.journal import open_journal
 
-    journal = open_journal(state)
+    journal = open_journal(state.journal_path)
     try:
         run = journal.get_run(run_id) if run_id else journal.last_run()
         if run is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from installer.pipeline.backends import Opened, open_backends, real_mode_gate
-from installer.pipeline.runs import RunSetup, load_release_for, new_run, open_journal
+from installer.pipeline.runs import RunSetup, load_release_for, new_run
 
 if TYPE_CHECKING:
     from installer.events import Event
@@ -54,13 +54,12 @@ class InstallJob:
 
     def unfinished_run(self) -> RunRecord | None:
         """The last run, when it did not finish (a new install starts a new run beside it)."""
+        from installer.journal import open_journal
+
         if not self.state.journal_path.exists():
             return None
-        journal = open_journal(self.state)
-        try:
+        with open_journal(self.state.journal_path) as journal:
             last = journal.last_run()
-        finally:
-            journal.close()
         return last if last is not None and last.outcome != "done" else None
 
     def start(self) -> RunSetup:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from installer.exits import Exit, UserError
 from installer.pipeline.backends import open_backends, real_mode_gate
-from installer.pipeline.runs import RunSetup, continue_run, load_release_for, open_journal
+from installer.pipeline.runs import RunSetup, continue_run, load_release_for
 
 if TYPE_CHECKING:
     from installer.journal import RunRecord
@@ -112,7 +112,9 @@ async def continue_setup(settings: RunSettings, state: StateDir, last: RunRecord
 def last_unfinished(settings: RunSettings, state: StateDir) -> RunRecord:
     """The state dir's last run, when there is one to resume (else a UserError; exit 0 when it
     finished). The caller holds the lock."""
-    journal = open_journal(state)
+    from installer.journal import open_journal
+
+    journal = open_journal(state.journal_path)
     try:
         last = journal.last_run()
     finally:
@@ -126,7 +128,9 @@ def last_unfinished(settings: RunSettings, state: StateDir) -> RunRecord:
 
 def mark_resumed(inputs: RunInputs, state: StateDir) -> None:
     """Journal that run `inputs.run` runs again (its process takes it over from here)."""
-    journal = open_journal(state)
+    from installer.journal import open_journal
+
+    journal = open_journal(state.journal_path)
     try:
         journal.run_resumed(inputs.run.id,
                             {**inputs.run.options, **inputs.settings.journal_options()})

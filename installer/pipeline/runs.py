@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from installer.lab import Lab
     from installer.pipeline.settings import RunSettings
     from installer.plan import Plan
-    from installer.runner import RunKind, RunOptions, RunResult
+    from installer.runner import RunKind, Runner, RunOptions, RunResult
     from installer.secrets import Secrets
     from installer.state import StateDir
     from manifests.answers import Answers
@@ -62,6 +62,29 @@ class RunSetup:
         return f"{PROG} resume" + (" --dry-run" if self.dry_run else "") + (
             f" --state-dir {self.state.path}" if self.settings.explicit_state_dir else "")
 
+    def runner(self, emit: Callable[[Event], None], plan: Plan | None = None) -> Runner:
+        """A runner of this run's plan (or of `plan`, another part of the same run) that
+        journals, logs and emits as this run."""
+        from installer.runner import Runner
+
+        return Runner(
+            self.plan if plan is None else plan, answers=self.answers, release=self.release,
+            backends=self.backends, journal=self.journal, run_id=self.run_id, emit=emit,
+            secrets=self.secrets, logger=self.logger, options=self.options, kind=self.kind,
+            log_path=str(self.log_path),
+        )
+
+    def note_unfired_faults(self, what: str) -> None:
+        """Tell the operator (after `what`: "run", "verify") of each fault asked of the lab
+        that matched no operation, and so never fired: a typo or the wrong operation."""
+        if self.lab is None:
+            return
+        for fault in self.lab.faults.unmatched():
+            note = (f"note: the fault {fault.spec!r} matched no operation of this {what}, so "
+                    "it never fired; docs/dry-run.md lists the operations.")
+            self.logger.warning(note)
+            self.notes.append(note)
+
     def close(self) -> None:
         from installer.state import close_run_log
 
@@ -94,16 +117,6 @@ def load_release_for(answers: Answers) -> Release:
         ) from None
 
 
-def open_journal(state: StateDir) -> Journal:
-    """The state dir's journal; exit 4 when it cannot be opened."""
-    from installer.journal import Journal, JournalError
-
-    try:
-        return Journal.open(state.journal_path)
-    except JournalError as e:
-        raise UserError(str(e), Exit.PREREQUISITE) from None
-
-
 def new_run(
     *,
     kind: RunKind,
@@ -119,12 +132,13 @@ def new_run(
     lab: Lab | None = None,
 ) -> RunSetup:
     """Record a new run in the journal (as `run_id` when given) and open its log."""
+    from installer.journal import open_journal
     from installer.secrets import answers_snapshot
     from installer.state import open_run_log
 
     secrets = state.secrets()
     secrets.load_admin_password(answers.identity.admin_password_file)
-    journal = open_journal(state)
+    journal = open_journal(state.journal_path)
     try:
         rec = journal.start_run(
             kind=kind,
@@ -164,11 +178,12 @@ def continue_run(
 
     `mark_resumed` False: the run's process takes over a run its command journaled already (a
     new run, or a resume the command marked), so the journal is not touched again here."""
+    from installer.journal import open_journal
     from installer.state import open_run_log
 
     secrets = state.secrets()
     secrets.load_admin_password(answers.identity.admin_password_file)
-    journal = open_journal(state)
+    journal = open_journal(state.journal_path)
     if mark_resumed:
         journal.run_resumed(run.id, {**run.options, **settings.journal_options()})
     log_path = state.log_path(run.id)
@@ -187,39 +202,38 @@ def continue_run(
 async def execute(setup: RunSetup, emit: Callable[[Event], None],
                   *, handle_signals: bool = True) -> RunResult:
     """Run the plan; SIGINT/SIGTERM interrupt it cleanly (the runner's grace, then cancel)."""
-    from installer.runner import Runner
+    runner = setup.runner(emit)
+    try:
+        with interrupted_by((signal.SIGINT, signal.SIGTERM) if handle_signals else (),
+                            runner.interrupt):
+            result = await runner.run()
+            from installer.pipeline.deployed import DEPLOYING_KINDS, keep_deployed
 
-    runner = Runner(
-        setup.plan, answers=setup.answers, release=setup.release, backends=setup.backends,
-        journal=setup.journal, run_id=setup.run_id, emit=emit, secrets=setup.secrets,
-        logger=setup.logger, options=setup.options, kind=setup.kind,
-        log_path=str(setup.log_path),
-    )
+            if result.outcome == "done" and setup.kind in DEPLOYING_KINDS:
+                # Day two: the answers of the deployed cloud, for `answers` and a converge.
+                keep_deployed(setup.state, setup.answers, setup.secrets, setup.run_id,
+                              setup.dry_run)
+            return result
+    finally:
+        setup.note_unfired_faults("run")
+
+
+@contextlib.contextmanager
+def interrupted_by(signals: Sequence[signal.Signals], interrupt: Callable[[], None]
+                   ) -> Iterator[None]:
+    """Within the block, each of `signals` calls `interrupt` (a runner's clean stop) instead
+    of its default action; where the loop cannot handle a signal it keeps its default."""
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
-    if handle_signals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, runner.interrupt)
-                installed.append(sig)
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, interrupt)
+            installed.append(sig)
     try:
-        result = await runner.run()
-        from installer.pipeline.deployed import DEPLOYING_KINDS, keep_deployed
-
-        if result.outcome == "done" and setup.kind in DEPLOYING_KINDS:
-            # Day two: the answers of the deployed cloud, for `answers` and a converge.
-            keep_deployed(setup.state, setup.answers, setup.secrets, setup.run_id,
-                          setup.dry_run)
-        return result
+        yield
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-        if setup.lab is not None:
-            for fault in setup.lab.faults.unmatched():
-                note = (f"note: the fault {fault.spec!r} matched no operation of this run, so "
-                        "it never fired; docs/dry-run.md lists the operations.")
-                setup.logger.warning(note)
-                setup.notes.append(note)
 
 
 async def stream_run(setup: RunSetup) -> AsyncGenerator[Event, None]:

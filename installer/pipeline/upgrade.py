@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from installer.exits import Exit, UserError
 from installer.pipeline.backends import Opened, open_backends
 from installer.pipeline.install import prepare_state
-from installer.pipeline.runs import RunSetup, new_run, open_journal
+from installer.pipeline.runs import RunSetup, new_run
 
 if TYPE_CHECKING:
     from installer.events import Event
@@ -185,7 +185,9 @@ async def open_upgrade(
             lock_fd = sync.enter_context(state.lock("upgrade"))
         last = last_done = journal_release = None
         if state.exists():
-            journal = open_journal(state)
+            from installer.journal import open_journal
+
+            journal = open_journal(state.journal_path)
             try:
                 last = journal.last_run()
                 last_done = last_finished_run(journal)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from installer.exits import Exit, UserError
 from installer.pipeline.backends import open_backends, real_mode_gate
-from installer.pipeline.runs import RunSetup, load_release_for, run_options
+from installer.pipeline.runs import RunSetup, interrupted_by, load_release_for, run_options
 
 if TYPE_CHECKING:
     from installer.events import Event, PlanOutcome
@@ -56,7 +56,7 @@ def _installed_run(state: StateDir, settings: RunSettings, *, live_check: bool =
                    ) -> RunRecord:
     """The last install or upgrade run, when it finished; a clear refusal otherwise.
     `live_check`: say so when it is still running (not while this process holds the lock)."""
-    from installer.journal import Journal, JournalError
+    from installer.journal import open_journal
 
     other = "" if settings.dry_run or settings.explicit_state_dir else (
         f" (for a dry-run install: `{PROG} verify --dry-run`)")
@@ -66,14 +66,8 @@ def _installed_run(state: StateDir, settings: RunSettings, *, live_check: bool =
         Exit.PREREQUISITE)
     if not state.journal_path.exists():
         raise nothing
-    try:
-        journal = Journal.open(state.journal_path)
-    except JournalError as e:
-        raise UserError(str(e), Exit.PREREQUISITE) from None
-    try:
+    with open_journal(state.journal_path) as journal:
         runs = [r for r in journal.runs() if r.kind in ("install", "upgrade", "converge")]
-    finally:
-        journal.close()
     if not runs:
         raise nothing
     last = runs[0]
@@ -168,7 +162,7 @@ def _poll(settings: RunSettings, time_scale: float | None) -> float:
 async def open_verify(settings: RunSettings, *, ping: bool = True) -> AsyncIterator[VerifyJob]:
     """Lock the state dir, find the installed cloud, open the backends and journal a verify
     run; all closed after."""
-    from installer.journal import Journal, JournalError
+    from installer.journal import open_journal
     from installer.planner.verify import verify_plans
     from installer.state import StateDir, open_run_log
     from installer.steps.verify import VerifyStep
@@ -193,10 +187,7 @@ async def open_verify(settings: RunSettings, *, ping: bool = True) -> AsyncItera
         async with open_backends(run_settings, state, answers, place_hosts=False) as opened:
             secrets = state.secrets()
             secrets.load_admin_password(answers.identity.admin_password_file)
-            try:
-                journal = Journal.open(state.path / VERIFY_JOURNAL)
-            except JournalError as e:
-                raise UserError(str(e), Exit.PREREQUISITE) from None
+            journal = open_journal(state.path / VERIFY_JOURNAL)
             try:
                 from installer.secrets import answers_snapshot
 
@@ -260,29 +251,14 @@ def _merged(first: RunResult, second: RunResult) -> RunResult:
 
 async def _run_plan(job: VerifyJob, plan: Plan, emit: Callable[[Event], None],
                     handle_signals: bool) -> RunResult:
-    import asyncio
     import signal
 
-    from installer.runner import Runner
-
-    s = job.setup
-    runner = Runner(plan, answers=s.answers, release=s.release, backends=s.backends,
-                    journal=s.journal, run_id=s.run_id, emit=emit, secrets=s.secrets,
-                    logger=s.logger, options=s.options, kind="verify", log_path=str(s.log_path))
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    if handle_signals:
-        # A verify runs in the command's own process: a closed terminal (SIGHUP) stops the
-        # checks like Ctrl+C, so the cleanup still runs before the process ends.
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, runner.interrupt)
-                installed.append(sig)
-    try:
+    runner = job.setup.runner(emit, plan)
+    # A verify runs in the command's own process: a closed terminal (SIGHUP) stops the
+    # checks like Ctrl+C, so the cleanup still runs before the process ends.
+    with interrupted_by((signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if handle_signals
+                        else (), runner.interrupt):
         return await runner.run()
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
 
 
 async def run_verify(job: VerifyJob, emit: Callable[[Event], None], *,
@@ -302,12 +278,7 @@ async def run_verify(job: VerifyJob, emit: Callable[[Event], None], *,
         emit(PlanFinished(outcome=result.outcome, done=result.done, skipped=result.skipped,
                           failed=result.failed, pending=result.pending,
                           duration=result.duration))
-    if s.lab is not None:
-        for fault in s.lab.faults.unmatched():
-            note = (f"note: the fault {fault.spec!r} matched no operation of this verify, so "
-                    "it never fired; docs/dry-run.md lists the operations.")
-            s.logger.warning(note)
-            s.notes.append(note)
+    s.note_unfired_faults("verify")
     return result
 
 

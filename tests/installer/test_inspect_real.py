@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import stat
 import tarfile
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from installer.backends.juju import JujuCliBackend
 from installer.backends.snapd import SnapdClient
@@ -33,16 +28,6 @@ from tests.installer.test_plan_real_backends import example, make_world, stop_wo
 
 PASSWORD = "Adm1n-pw-real-inspect-4Tq"
 PROXY_PASSWORD = "Pr0xy-pw-real-inspect-8Lm"
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """A short directory: unix socket paths are limited to 107 bytes."""
-    d = Path(tempfile.mkdtemp(prefix="sbi-", dir="/tmp"))
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def _no_log(line: str) -> None:

@@ -25,8 +25,7 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -119,16 +118,6 @@ class World:
     def model(self, name: str) -> dict[str, Any]:
         m: dict[str, Any] = self.juju["models"][f"{controller_name(self.answers)}:{name}"]
         return m
-
-
-@pytest.fixture
-def world_dir() -> Iterator[Path]:
-    """A short directory: unix socket paths are limited to 107 bytes."""
-    d = Path(tempfile.mkdtemp(prefix="sbw-", dir="/tmp"))
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def make_world(d: Path, answers: Answers) -> World:
@@ -397,10 +386,10 @@ def assert_no_secret_leaked(w: World, *texts: str, kept: Path | None = None) -> 
 
 
 async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
-    world_dir: Path, monkeypatch: pytest.MonkeyPatch
+    short_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a = example("single-node")
-    w = make_world(world_dir, a)
+    w = make_world(short_dir, a)
     # This host's /snap/bin is on PATH; `openstack` appears there when the plan installs it.
     monkeypatch.setenv("PATH", f"{w.snap_bin['node1']}:{os.environ['PATH']}")
     assert not openstack_on(w) and not shutil.which(OPENSTACK)
@@ -409,11 +398,11 @@ async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
     def backends() -> Backends:
         b = real_backends(
             a,
-            world_dir,
+            short_dir,
             snapd_socket=w.snapd["node1"].socket_path,
             kubeconfig=str(w.kubeconfig),
             juju_binary=str(w.juju_exe),
-            known_hosts=world_dir / "known_hosts",
+            known_hosts=short_dir / "known_hosts",
         )
         return tune(b, ["node1"])
 
@@ -446,7 +435,7 @@ async def test_single_node_plan_runs_step_for_step_on_the_real_backends(
         assert_no_secret_leaked(w, *ctx.logs, *(m for m, _ in ctx.progress_messages))
 
         # The same plan in the lab ends in the same cloud.
-        lab = Lab.open(world_dir / "lab", time_scale=0)
+        lab = Lab.open(short_dir / "lab", time_scale=0)
         lab.ensure_hosts(a)
         lab_outcome = await step_for_step(p, Ctx(a, w.release, lab.backends()))
         assert {k for k, v in lab_outcome.items() if v != "done"} <= WAITS
@@ -475,18 +464,18 @@ def summary(st: ModelStatus) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def three(world_dir: Path) -> AsyncIterator[World]:
+async def three(short_dir: Path) -> AsyncIterator[World]:
     a = example("three-node")
-    w = make_world(world_dir, a)
+    w = make_world(short_dir, a)
     key = asyncssh.generate_private_key("ssh-ed25519")
     try:
         for h in a.hosts:
-            host_dir = world_dir / h.name
+            host_dir = short_dir / h.name
             host_dir.mkdir()
             w.sshd[h.name] = await start_ssh_server(
                 host_dir, client_key=key, path=(str(w.snap_bin[h.name]),)
             )
-        (world_dir / "known_hosts").write_text(
+        (short_dir / "known_hosts").write_text(
             "".join(s.known_hosts_line() for s in w.sshd.values())
         )
         yield w

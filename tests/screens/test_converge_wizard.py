@@ -13,11 +13,9 @@ from textual.widgets import Button, Checkbox, DataTable, Input, RadioButton
 
 from installer.interactive.converge import ConvergeSession
 from installer.interactive.install import Session
-from installer.lab import Lab
 from installer.pipeline import RunSettings
-from installer.planner.live import read_live
 from screens.app import InstallerApp, create_app
-from tests.installer.converge.helpers import answers_doc, run, write
+from tests.installer.converge.helpers import install_three_node, read_lab_live
 from tests.screens.conftest import SIZE
 from tests.screens.test_wizard import text_of, type_into, until
 
@@ -27,10 +25,7 @@ pytestmark = pytest.mark.timeout(240)
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A dry-run three-node cloud (each test works on a copy of its state dir)."""
-    base = tmp_path_factory.mktemp("deployed")
-    state = base / "state"
-    assert run(state, write(base / "three.yaml", answers_doc("three-node.yaml"))) == 0
-    return state
+    return install_three_node(tmp_path_factory.mktemp("deployed"))
 
 
 def app_on(state: Path) -> tuple[InstallerApp, Session]:
@@ -40,8 +35,7 @@ def app_on(state: Path) -> tuple[InstallerApp, Session]:
 
 async def machines(state: Path) -> set[str]:
     """The hosts of the lab's machine model, as the lab's own Juju shows them."""
-    lab = Lab.open(state, time_scale=0.0, faults=[], facts_dir=None)
-    return (await read_live(lab.backends(), [])).hosts()
+    return (await read_lab_live(state)).hosts()
 
 
 async def to_review(pilot: object, app: InstallerApp, add: tuple[str, ...] = ()) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from installer.cli import main
 from installer.interactive.install import Session
 from installer.pipeline import RunSettings
 from manifests.loader import load_answers_file
 from screens.app import InstallerApp, create_app
+from tests.installer.lab.helpers import install_example
 from tests.screens.conftest import SIZE
 from tests.screens.test_wizard import text_of, until
 
@@ -23,11 +23,7 @@ VERIFY_TIMEOUT = 60.0  # a safety net only: the lab runs at time scale 0 here
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A three-node dry-run install (external network: verify pings a floating IP)."""
-    state = tmp_path_factory.mktemp("done") / "state"
-    assert main(["--answers", str(EXAMPLES / "three-node.yaml"), "--dry-run", "--yes",
-                 "--state-dir", str(state), "--time-scale", "0", "--events-file",
-                 str(state.parent / "install.jsonl")]) == 0
-    return state
+    return install_example(tmp_path_factory.mktemp("done") / "state")
 
 
 def done_app(state: Path, *faults: str) -> InstallerApp:

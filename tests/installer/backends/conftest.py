@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.snapd import FakeSnapd, StoreSnap
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """A short directory for unix sockets (their paths are limited to 107 bytes)."""
-    d = tempfile.mkdtemp(prefix="sb-", dir="/tmp")
-    try:
-        yield Path(d)
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

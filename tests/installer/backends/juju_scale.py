@@ -25,32 +25,13 @@ from installer.planner import plan as make_plan
 from installer.runner import RunOptions, RunResult, run_plan
 from installer.secrets import Redactor, Secrets
 from installer.steps import juju as juju_steps
-from manifests.answers import Answers
 from manifests.release import load_release
 from tests.fakes.fake_juju import install_fake_juju
 
+# The hosts bench/makespan.py measures (3 control, every host compute, every other storage).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
-def generated_answers(hosts: int) -> Answers:
-    """3 control hosts, every host compute, every other host storage with two OSD disks (as
-    bench/makespan.py generates them)."""
-    entries = []
-    for i in range(hosts):
-        roles = ["compute"]
-        if i < 3:
-            roles.insert(0, "control")
-        osd: list[str] = []
-        if i % 2 == 0:
-            roles.append("storage")
-            osd = [f"/dev/disk/by-id/wwn-0x5000c500{i:08x}{d}" for d in (1, 2)]
-        entries.append({
-            "name": f"node{i + 1}", "address": f"10.20.{i // 250}.{i % 250 + 2}",
-            "ssh_user": "ubuntu", "roles": roles, "osd_devices": osd,
-        })
-    return Answers.model_validate({
-        "version": 1, "release": "2025.1", "hosts": entries,
-        "network": {"management_cidr": "10.20.0.0/16",
-                    "loadbalancer_range": "10.20.255.200-10.20.255.220"},
-    })
+from answers_gen import generated_answers
 
 
 def juju_part(p: Plan) -> Plan:

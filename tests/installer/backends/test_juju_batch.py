@@ -12,30 +12,23 @@ import pytest
 
 from installer.backends.base import BackendError
 from installer.backends.juju_batch import UnitBatcher
+from tests.installer.backends.gated import GatedCalls
 from tests.installer.backends.test_backend_juju import FakeJuju, _bootstrapped
 
 
 @dataclass
-class Juju:
+class Juju(GatedCalls):
     """`send` records each command and waits for the test; `bad` machines make it fail."""
 
     sent: list[list[str]] = field(default_factory=list)
-    gates: list[asyncio.Event] = field(default_factory=list)
     bad: set[str] = field(default_factory=set)
     units: set[str] = field(default_factory=set)  # machines with a unit
     partial: bool = True  # a failing batch still adds the good machines' units
     placed_fails: bool = False
-    cancelled: int = 0
 
     async def send(self, machines: Sequence[str]) -> None:
         self.sent.append(list(machines))
-        gate = asyncio.Event()
-        self.gates.append(gate)
-        try:
-            await gate.wait()
-        except asyncio.CancelledError:
-            self.cancelled += 1
-            raise
+        await self.through_gate()
         wrong = [m for m in machines if m in self.bad]
         if not wrong or self.partial:
             self.units |= {m for m in machines if m not in self.bad}
@@ -46,13 +39,6 @@ class Juju:
         if self.placed_fails:
             raise BackendError("juju status failed: connection refused", transient=True)
         return set(self.units)
-
-    async def started(self, n: int) -> None:
-        for _ in range(1000):
-            if len(self.sent) >= n:
-                return
-            await asyncio.sleep(0)
-        raise AssertionError(f"{len(self.sent)} commands sent, not {n}")
 
     async def release_all(self) -> None:
         """Let every command through, those sent later too."""

@@ -12,6 +12,7 @@ import pytest
 
 from installer.backends.base import BackendError
 from installer.backends.juju_status import StatusSource, Wanted
+from tests.installer.backends.gated import GatedCalls
 
 APPS = ("keystone", "nova", "glance")
 
@@ -36,34 +37,18 @@ def status_json(apps: Wanted, tag: int) -> dict[str, Any]:
 
 
 @dataclass
-class Controller:
+class Controller(GatedCalls):
     """A fetch that waits until the test lets it answer; records what each asked for."""
 
     asked: list[Wanted] = field(default_factory=list)
-    gates: list[asyncio.Event] = field(default_factory=list)
     fail: BackendError | None = None
-    cancelled: int = 0
 
     async def fetch(self, apps: Wanted) -> jubilant.Status:
         self.asked.append(apps)
-        gate = asyncio.Event()
-        self.gates.append(gate)
-        try:
-            await gate.wait()
-        except asyncio.CancelledError:
-            self.cancelled += 1
-            raise
+        await self.through_gate()
         if self.fail is not None:
             raise self.fail
         return jubilant.Status._from_dict(status_json(apps, len(self.asked)))
-
-    async def started(self, n: int) -> None:
-        """Wait (by yielding, not by time) until `n` commands have started."""
-        for _ in range(1000):
-            if len(self.asked) >= n:
-                return
-            await asyncio.sleep(0)
-        raise AssertionError(f"{len(self.asked)} commands started, not {n}")
 
     def answer(self, i: int) -> None:
         self.gates[i].set()

@@ -44,6 +44,14 @@ def run(state: Path, answers: Path, *extra: str, events: Path | None = None) -> 
     return main(argv)
 
 
+def install_three_node(base: Path, *, events: Path | None = None) -> Path:
+    """A dry-run install of examples/three-node.yaml in `base`; its state dir."""
+    state = base / "state"
+    assert run(state, write(base / "three.yaml", answers_doc("three-node.yaml")),
+               events=events) == 0
+    return state
+
+
 def copy_state(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, symlinks=True)
     return dst
@@ -63,10 +71,15 @@ def finished_ok(evs: list[Any]) -> set[str]:
                                                                                   "skipped")}
 
 
+async def read_lab_live(state: Path) -> Any:
+    """The lab's cloud as its Juju (and snapd, Kubernetes) show it (within a running loop)."""
+    lab = Lab.open(state, time_scale=0.0, faults=[], facts_dir=None)
+    return await read_live(lab.backends(), [])
+
+
 def lab_live(state: Path) -> Any:
     """The lab's cloud as its Juju (and snapd, Kubernetes) show it."""
-    lab = Lab.open(state, time_scale=0.0, faults=[], facts_dir=None)
-    return asyncio.run(read_live(lab.backends(), []))
+    return asyncio.run(read_lab_live(state))
 
 
 def lab_bundle(state: Path) -> dict[str, Any]:

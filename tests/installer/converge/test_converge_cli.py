@@ -25,6 +25,7 @@ from tests.installer.converge.helpers import (
     events,
     finished_ok,
     host,
+    install_three_node,
     lab_bundle,
     lab_live,
     run,
@@ -40,10 +41,8 @@ def three(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A dry-run three-node cloud, installed once (each test converges a copy), and the events
     of its install."""
     base = tmp_path_factory.mktemp("three")
-    state, evs = base / "state", base / "install.jsonl"
-    assert run(state, write(base / "three.yaml", answers_doc("three-node.yaml")),
-               events=evs) == 0
-    return state, evs
+    evs = base / "install.jsonl"
+    return install_three_node(base, events=evs), evs
 
 
 def five_compute() -> dict[str, object]:

@@ -22,6 +22,17 @@ def example(name: str) -> Answers:
     return load_answers(EXAMPLES / f"{name}.yaml")
 
 
+def install_example(state: Path, example: str = "three-node.yaml") -> Path:
+    """A dry-run install of examples/EXAMPLE through the CLI at time scale 0 (its events in
+    install.jsonl beside `state`); `state`."""
+    from installer.cli import main
+
+    assert main(["--answers", str(EXAMPLES / example), "--dry-run", "--yes", "--state-dir",
+                 str(state), "--time-scale", "0", "--events-file",
+                 str(state.parent / "install.jsonl")]) == 0
+    return state
+
+
 @dataclass
 class Ctx:
     answers: Answers

@@ -9,21 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from installer.cli import main
 from installer.lab import Lab
 from installer.lab.hosts import LabHosts
-from tests.installer.lab.helpers import EXAMPLES
+from tests.installer.lab.helpers import install_example
 
 HOST = "node1"
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    state = tmp_path_factory.mktemp("cloud") / "state"
-    assert main(["--answers", str(EXAMPLES / "three-node.yaml"), "--dry-run", "--yes",
-                 "--state-dir", str(state), "--time-scale", "0", "--events-file",
-                 str(state.parent / "install.jsonl")]) == 0
-    return state
+    return install_example(tmp_path_factory.mktemp("cloud") / "state")
 
 
 class Client:

@@ -14,7 +14,6 @@ import pytest
 
 from installer.exits import Exit
 from installer.journal import Journal
-from tests.installer.test_plan_real_backends import world_dir  # noqa: F401 - the fixture
 from tests.procs import alive
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -24,14 +23,14 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a real run needs root
 
 
 def test_sigint_during_a_hung_juju_bootstrap_exits_130_and_kills_juju(
-    world_dir: Path,  # noqa: F811 - the fixture
+    short_dir: Path,
 ) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.installer.pipeline.interrupted_install", str(world_dir)],
+        [sys.executable, "-m", "tests.installer.pipeline.interrupted_install", str(short_dir)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    hung = world_dir / "juju.json.hung"
+    hung = short_dir / "juju.json.hung"
     try:
         deadline = time.monotonic() + 120  # a guard against a hung test, not a timing check
         while not (hung.exists() and hung.read_text().strip()):
@@ -52,6 +51,6 @@ def test_sigint_during_a_hung_juju_bootstrap_exits_130_and_kills_juju(
     assert proc.returncode == Exit.INTERRUPTED, (out, err)
     assert "Continue with: sunbeam-install resume" in out
     assert not alive(pid)
-    with Journal.open(world_dir / "state" / "journal.sqlite") as j:
+    with Journal.open(short_dir / "state" / "journal.sqlite") as j:
         run = j.last_run()
         assert run is not None and run.outcome == "interrupted"

@@ -29,7 +29,6 @@ from tests.installer.test_plan_real_backends import (
     make_world,
     stop_world,
     store,
-    world_dir,  # noqa: F401 - the fixture
 )
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a real run needs root")
@@ -73,16 +72,16 @@ def failures(events: list[Event]) -> list[str]:
 
 
 async def test_install_2024_1_then_upgrade_to_2025_1_on_the_real_backends(
-    world_dir: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811 - the fixture
+    short_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answers = example("single-node").model_copy(update={"release": "2024.1"})
     old, new = load_release("2024.1"), load_release("2025.1")
-    w = make_world(world_dir, answers)
+    w = make_world(short_dir, answers)
     for fake in w.snapd.values():
         fake.state.store.update(store_of(old, new))
         fake.state.commands["microceph"] = install_fake_ceph
     monkeypatch.setenv("PATH", f"{w.snap_bin['node1']}:{os.environ['PATH']}")
-    settings = settings_for(w, world_dir)
+    settings = settings_for(w, short_dir)
     try:
         events: list[Event] = []
         async with open_install(settings, answers) as job:
