@@ -25,9 +25,6 @@ from screens.messages import HostProbed
 GIB = 1024**3
 
 COLUMNS = ("Name", "Address", "CPU / KVM", "RAM", "Disks free", "NICs", "Status")
-# Probes at once when a prefilled file names many hosts: probes.remote's own default, so a
-# thousand hosts do not open a thousand SSH connections together.
-PROBE_CONCURRENCY = 32
 # The garbage collector waits while the first probes' facts arrive (walking a heap that grows
 # by a thousand hosts' facts cost pauses of 0.1 s each, keys included), at most this long: a
 # slow burst (real SSH probes) runs with it as usual after that.
@@ -142,6 +139,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
         # target in turn, not a task per host): the results arrive in batches the screen
         # takes between frames, however many hosts the file names.
         waiting = iter(targets)
+        at_once = self.session.prober.at_once  # SSH probes many at once; instant ones few
 
         async def prober() -> None:
             for target in waiting:
@@ -153,7 +151,7 @@ In the table: r retries the selected host's probe, Delete removes it."""
             with GcPause(freeze=True) as pause:
                 timer = self.set_timer(GC_PAUSE_MAX, pause.resume)
                 try:
-                    await asyncio.gather(*(prober() for _ in range(PROBE_CONCURRENCY)))
+                    await asyncio.gather(*(prober() for _ in range(at_once)))
                 finally:
                     timer.stop()
         finally:

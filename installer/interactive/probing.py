@@ -80,8 +80,18 @@ def parse_target(text: str) -> tuple[str, str]:
     return m.group("user"), address
 
 
+# Probes at once when a prefilled file names many hosts. Over SSH: probes.remote's own default,
+# so a thousand hosts do not open a thousand SSH connections together. Recorded facts and the
+# lab's profile answer without waiting on anything: more at once only makes each burst of
+# results (and the key a person presses meanwhile) wait longer.
+REMOTE_PROBES_AT_ONCE = 32
+INSTANT_PROBES_AT_ONCE = 4
+
+
 class Prober(Protocol):
     """Where host facts come from: the real probes, recorded facts, or the lab's profile."""
+
+    at_once: int  # how many probes to run at the same time
 
     async def probe_local(self) -> HostFacts: ...
     async def probe_remote(self, user: str, address: str) -> HostFacts: ...
@@ -89,6 +99,8 @@ class Prober(Protocol):
 
 class RealProber:
     """This machine through probes.local, others over SSH through probes.remote."""
+
+    at_once = REMOTE_PROBES_AT_ONCE
 
     def __init__(self, *, accept_new_host_keys: bool = False) -> None:
         self.accept_new_host_keys = accept_new_host_keys
@@ -115,6 +127,8 @@ class FactsDirProber:
     This host is the file named after this machine's hostname, else the first file by name;
     a remote target is the file whose facts carry its address, else the one named after it.
     """
+
+    at_once = INSTANT_PROBES_AT_ONCE
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -177,6 +191,8 @@ class LabProfileProber:
     dry-run install will then deploy to. A host the answers already name (a prefill) gets the
     disks and NICs those answers expect, as the headless dry-run's lab gives it.
     """
+
+    at_once = INSTANT_PROBES_AT_ONCE
 
     def __init__(self, draft: Callable[[], Draft] | None = None) -> None:
         self._draft = draft
