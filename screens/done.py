@@ -48,7 +48,7 @@ class DoneScreen(SummaryScreen):
     def openrc(self) -> Path | str:
         """The openrc written in the state dir, or why it could not be (said on the screen)."""
         if self._openrc is None:
-            from installer.pipeline.verify import write_openrc
+            from installer.pipeline.openrc import write_openrc
 
             try:
                 self._openrc = write_openrc(self.session.state_dir, self.session.answers())

@@ -36,11 +36,19 @@ def test_headless_dry_run_says_so_and_ends_with_dashboard_and_password(
     assert code == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Dry run: this install runs in the simulated lab")
-    tail = lines[-4:]
+    tail = lines[-5:]
     assert tail[0] == "Dashboard: https://10.20.0.200/openstack-horizon"
     assert tail[1] == f"Admin password: {state / 'secrets' / 'admin-password'} (mode 0600)"
     assert "admin_domain" in tail[2]
-    assert tail[3].startswith("Dry run: this install ran in the simulated lab")
+    assert tail[3].startswith(f"openrc: {state / 'openrc'} (source it")
+    assert tail[4].startswith("Dry run: this install ran in the simulated lab")
+    # The openrc the run wrote: 0600, reads the password file, never holds the password.
+    openrc = state / "openrc"
+    assert openrc.stat().st_mode & 0o777 == 0o600
+    text = openrc.read_text()
+    assert f'OS_PASSWORD="$(cat {state / "secrets" / "admin-password"})"' in text
+    password = (state / "secrets" / "admin-password").read_text().strip()
+    assert password and password not in text
 
 
 def test_headless_json_lines_stay_json_and_the_words_go_to_stderr(

@@ -59,7 +59,8 @@ def _finish(job: VerifyJob, result: RunResult, report: IO[str]) -> int:
     """The closing report; the exit code."""
     from installer.cmd._view import print_report
     from installer.interactive.commands import command_line
-    from installer.pipeline.verify import admin_password_file, leftovers
+    from installer.pipeline.openrc import admin_password_file
+    from installer.pipeline.verify import leftovers
     from installer.render.console import report_lines
 
     s = job.setup

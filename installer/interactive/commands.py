@@ -72,6 +72,10 @@ def where_the_cloud_is(settings: RunSettings, loadbalancer_range: object,
                        admin_password_file: str | None) -> list[str]:
     """The lines every mode ends a finished install with: the dashboard and the password."""
     url = dashboard_url(loadbalancer_range) or "(the first address of the load-balancer range)"
+    from installer.pipeline.openrc import OPENRC
+
     return [f"Dashboard: {url}",
             f"Admin password: {credentials_file(settings, admin_password_file)} (mode 0600)",
-            "Log in as admin (domain admin_domain) with that password."]
+            "Log in as admin (domain admin_domain) with that password.",
+            f"openrc: {settings.resolved_state_dir() / OPENRC} (source it for the `openstack` "
+            "client; it reads that password file)"]

@@ -213,9 +213,21 @@ async def execute(setup: RunSetup, emit: Callable[[Event], None],
                 # Day two: the answers of the deployed cloud, for `answers` and a converge.
                 keep_deployed(setup.state, setup.answers, setup.secrets, setup.run_id,
                               setup.dry_run)
+                _write_openrc(setup)
             return result
     finally:
         setup.note_unfired_faults("run")
+
+
+def _write_openrc(setup: RunSetup) -> None:
+    """The admin's openrc for the cloud the run finished; a failure is logged, not fatal (the
+    cloud is there; `verify` writes it again)."""
+    from installer.pipeline.openrc import write_openrc
+
+    try:
+        write_openrc(setup.state.path, setup.answers)
+    except OSError as e:
+        setup.logger.warning("could not write the openrc in %s: %s", setup.state.path, e)
 
 
 @contextlib.contextmanager
