@@ -101,12 +101,16 @@ class LabCluster:
     def touch_model(self, name: str) -> None:
         """The model's own fields (relations, offers, consumed, config) were changed."""
         self.store.mark_model(name)
+        self.status_index.touch_model(name)
 
     def touch_machine(self, model: str, machine: str) -> None:
-        """A machine was added to `model`."""
+        """A machine was added to `model`, or removed from it."""
         self.store.mark_machine(model, machine)
+        self.status_index.touch_model(model)
         host = self.state.models[model].machines.get(machine)
-        if self._provisioned is not None and host is not None:
+        if host is None:
+            self._provisioned = None  # removed: the next lookup counts the machines again
+        elif self._provisioned is not None:
             self._provisioned.add(host)
 
     def touch_app(self, model: str, app: str) -> None:
@@ -114,9 +118,12 @@ class LabCluster:
         self.store.mark_app(model, app)
 
     def touch_unit(self, model: str, app: str, unit: str) -> None:
-        """A unit was added or changed (its status is recomputed on the next query)."""
+        """A unit was added, changed or removed (its status is recomputed on the next query)."""
         self.store.mark_unit(model, app, unit)
         self.status_index.touch_unit(model, app, unit)
+        a = self.state.models[model].apps.get(app)
+        if a is None or unit not in a.units:
+            self._unit_machines.pop((model, app), None)  # removed: counted again when asked
 
     # -- time and faults ----------------------------------------------------------------------
 

@@ -63,6 +63,9 @@ class StatusIndex:
         self._heap: list[tuple[float, str, str, str]] = []
         self._machines: dict[str, tuple[int, dict[str, str]]] = {}
         self._relations: dict[str, tuple[int, set[frozenset[str]]]] = {}
+        # Bumped by every change to a model's own fields or machines (added or removed): the
+        # copies above and the wiring signature are made again when it moves.
+        self._versions: dict[str, int] = {}
         self.unit_computations = 0  # how many unit statuses were computed (for tests)
 
     # -- changes ------------------------------------------------------------------------------
@@ -70,6 +73,10 @@ class StatusIndex:
     def touch_unit(self, model: str, app: str, unit: str) -> None:
         """The unit was added or changed: recompute it on the next query."""
         self._pending.setdefault((model, app), {})[unit] = None
+
+    def touch_model(self, model: str) -> None:
+        """The model's relations, offers, consumed offers, config or machines changed."""
+        self._versions[model] = self._versions.get(model, 0) + 1
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -124,12 +131,8 @@ class StatusIndex:
             self.touch_unit(model, app, unit)
 
     def _wiring_sig(self) -> tuple[object, ...]:
-        # Relations, offers and consumed offers are only ever added: their sizes say whether
-        # any charm's mandatory wiring may have changed.
-        return tuple(
-            (name, len(m.relations), len(m.offers), len(m.consumed))
-            for name, m in self.lab.state.models.items()
-        )
+        # Relations, offers and consumed offers change only through touch_model.
+        return tuple((name, self._versions.get(name, 0)) for name in self.lab.state.models)
 
     def _entry(self, m: ModelState, name: str, now: float, sig: tuple[object, ...]) -> _Entry:
         key = (m.name, name)
@@ -199,16 +202,15 @@ class StatusIndex:
         return s
 
     def _machines_of(self, m: ModelState) -> dict[str, str]:
-        # Machines are only ever added: a copy is made again only when there are more.
+        version = self._versions.get(m.name, 0)
         cached = self._machines.get(m.name)
-        if cached is None or cached[0] != len(m.machines):
-            cached = self._machines[m.name] = (len(m.machines), dict(m.machines))
+        if cached is None or cached[0] != version:
+            cached = self._machines[m.name] = (version, dict(m.machines))
         return cached[1]
 
     def _relations_of(self, m: ModelState) -> set[frozenset[str]]:
+        version = self._versions.get(m.name, 0)
         cached = self._relations.get(m.name)
-        if cached is None or cached[0] != len(m.relations):
-            cached = self._relations[m.name] = (
-                len(m.relations), {frozenset(r) for r in m.relations}
-            )
+        if cached is None or cached[0] != version:
+            cached = self._relations[m.name] = (version, {frozenset(r) for r in m.relations})
         return cached[1]

@@ -203,3 +203,21 @@ def test_osds_stay_when_ceph_says_removing_them_is_not_safe(
     assert "not ok to stop" in out.out + out.err
     lab = Lab.open(state, time_scale=0.0, faults=[], facts_dir=None)
     assert lab.state.hosts["node2"].osds  # still there
+
+
+def test_one_run_replaces_a_compute_host_with_a_new_one(tmp_path: Path) -> None:
+    """node5 leaves and node6 joins in the same converge: the lab's status must show the machine
+    that is there now, not one it remembered from before the removal (in one process, a machine
+    removed and another added leave the count of machines as it was)."""
+    state = tmp_path / "state"
+    doc = answers_doc("three-node.yaml")
+    doc["hosts"] += [host("node4", "10.20.0.14", ["compute"]),
+                     host("node5", "10.20.0.15", ["compute"])]
+    assert run(state, write(tmp_path / "five.yaml", doc)) == 0
+    doc["hosts"][4] = host("node6", "10.20.0.16", ["compute"])
+    assert run(state, write(tmp_path / "swapped.yaml", doc), "--allow-removal") == 0
+    live = lab_live(state)
+    assert {"node1", "node2", "node3", "node4", "node6"} == live.hosts()
+    answers = load_answers(tmp_path / "swapped.yaml")
+    assert deployed_bundle(live) == planned_bundle(
+        deployment(answers, load_release(answers.release)))
