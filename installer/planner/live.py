@@ -95,7 +95,7 @@ class Live:
             return self.k8s_ready >= step.count
         # Steps Juju's status cannot show (OSDs, NIC settings, the admin password, the external
         # network): there when their host still is (their own done() checks the rest).
-        return step.host is None or step.host in self.hosts()
+        return step.host is None or machine_of(self.model(MACHINE_MODEL), step.host) is not None
 
 
 @dataclass
