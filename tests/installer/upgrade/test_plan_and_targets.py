@@ -193,8 +193,9 @@ def test_control_plane_follows_openstacks_upgrade_order() -> None:
 # 2025 (k8s 1.30/beta -> 1.31 -> 1.32/stable on 2025-02-11, microceph reef until 2024-12-09:
 # reference sunbeam-deployment.md §9), and an answers file may pin them (`software`). Only such
 # a cloud reaches the upgrade's Ceph and Kubernetes phases: Sunbeam's 2024.1 and 2025.1 both
-# run k8s 1.32 and Ceph squid (§1).
-OLD_K8S, OLD_CEPH = "1.30/stable", "reef/stable"
+# run k8s 1.32 and Ceph squid (§1). The channels are the ones Sunbeam's versions.py named then
+# (§9: k8s 1.30/beta, never 1.30/stable; microceph reef/candidate).
+OLD_K8S, OLD_CEPH = "1.30/beta", "reef/candidate"
 
 
 def deployed_older(k8s: str = OLD_K8S, ceph: str = OLD_CEPH) -> Deployed:
@@ -279,7 +280,7 @@ def test_kubernetes_moves_one_minor_version_at_a_time() -> None:
     assert isinstance(first, CharmUpgrade) and isinstance(second, CharmUpgrade)
     assert (first.model, first.app) == ("openstack-machines", "k8s")
     assert (first.from_channel, first.channel, first.from_revision) == (
-        "1.30/stable", "1.31/stable", 10)
+        "1.30/beta", "1.31/stable", 10)
     # The way back from the second hop is the first hop's channel, not the starting one.
     assert (second.from_channel, second.channel, second.from_revision) == (
         "1.31/stable", "1.32/stable", None)

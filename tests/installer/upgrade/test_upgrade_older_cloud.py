@@ -5,9 +5,10 @@ sunbeam-deployment.md §1), so upgrading the 2024.1 cloud Sunbeam builds today r
 phase (test_upgrade_dry_run.py). An older cloud does: Sunbeam's own 2024.1 line ran the k8s
 charm on 1.30 and 1.31 and microceph on reef until early 2025 (§9), and this installer builds
 one when its answers pin them in `software`. That is how the cloud here is made: a dry-run
-install of the three-node example as 2024.1 with the k8s charm pinned to 1.30/stable and
-microceph (charm and snap) to reef/stable; the upgrade then runs with the same answers minus
-the pins, as an operator who drops them would.
+install of the three-node example as 2024.1 with the k8s charm pinned to 1.30/beta and
+microceph (charm and snap) to reef/candidate, the channels Sunbeam's versions.py itself named
+then (§9: k8s was never 1.30/stable there, microceph was reef/candidate); the upgrade then runs
+with the same answers minus the pins, as an operator who drops them would.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tests.installer.upgrade.test_upgrade_dry_run import (
     write_facts,
 )
 
-OLD_K8S, OLD_CEPH = "1.30/stable", "reef/stable"
+OLD_K8S, OLD_CEPH = "1.30/beta", "reef/candidate"
 PINS = {"k8s": {"channel": OLD_K8S},
         "microceph": {"channel": OLD_CEPH, "config": {"snap-channel": OLD_CEPH}}}
 STORAGE = ("node1", "node2", "node3")
@@ -133,7 +134,7 @@ def test_older_cloud_rolls_ceph_with_noout_then_steps_kubernetes_one_minor_at_a_
     for before, after in itertools.pairwise(k8s):
         assert _at(evs, StepFinished, before) < _at(evs, StepStarted, after)
     assert any(line.startswith(f"juju refresh k8s -m {MACHINES} --channel 1.31/stable "
-                               "(from 1.30/stable") for line in _logs(evs, k8s[0]))
+                               "(from 1.30/beta") for line in _logs(evs, k8s[0]))
     assert any(line.startswith(f"juju refresh k8s -m {MACHINES} --channel 1.32/stable "
                                "(from 1.31/stable") for line in _logs(evs, k8s[2]))
     # The hypervisors only after Kubernetes.
