@@ -95,8 +95,7 @@ async def run_request(request: dict[str, Any], files: RunFiles, emit: EventsFile
         raise RequestError(f"run {files.run_id} is not in the journal")
     async with contextlib.AsyncExitStack() as stack:
         try:
-            setup = await open_inputs(run_inputs(settings, state, run), state, stack,
-                                      mark_resumed=False)
+            setup = await open_inputs(run_inputs(settings, state, run), state, stack)
         except UserError as e:
             # Before the first step (e.g. a host that cannot be probed): the viewer says it.
             return {"code": int(e.code), "outcome": None, "error": str(e), "notes": []}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,10 +88,10 @@ def run_inputs(settings: RunSettings, state: StateDir, last: RunRecord) -> RunIn
     return RunInputs(run_settings, last, answers, release, plan)
 
 
-async def open_inputs(inputs: RunInputs, state: StateDir, stack: contextlib.AsyncExitStack,
-                      *, mark_resumed: bool = True) -> RunSetup:
-    """Open the backends of `inputs` into `stack` and reopen its run; the caller holds the
-    lock. `mark_resumed` False: the journal was marked by the command that started it."""
+async def open_inputs(inputs: RunInputs, state: StateDir,
+                      stack: contextlib.AsyncExitStack) -> RunSetup:
+    """Open the backends of `inputs` into `stack` and reopen its run (the command that started
+    the run marked it in the journal); the caller holds the lock."""
     opened = await stack.enter_async_context(
         open_backends(inputs.settings, state, inputs.answers, place_hosts=not inputs.upgrade))
     if inputs.upgrade and opened.lab is not None:
@@ -100,13 +100,7 @@ async def open_inputs(inputs: RunInputs, state: StateDir, stack: contextlib.Asyn
         scale_waits(inputs.plan, opened.lab.time_scale)
     return continue_run(run=inputs.run, settings=inputs.settings, state=state,
                         plan=inputs.plan, answers=inputs.answers, release=inputs.release,
-                        backends=opened.backends, lab=opened.lab, mark_resumed=mark_resumed)
-
-
-async def continue_setup(settings: RunSettings, state: StateDir, last: RunRecord,
-                         stack: contextlib.AsyncExitStack) -> RunSetup:
-    """Reopen run `last` with backends entered into `stack`; the caller holds the lock."""
-    return await open_inputs(run_inputs(settings, state, last), state, stack)
+                        backends=opened.backends, lab=opened.lab)
 
 
 def last_unfinished(settings: RunSettings, state: StateDir) -> RunRecord:
@@ -160,24 +154,6 @@ def begin_resume(settings: RunSettings) -> Iterator[tuple[StateDir, RunInputs, i
         inputs = run_inputs(settings, state, last_unfinished(settings, state))
         mark_resumed(inputs, state)
         yield state, inputs, lock_fd
-
-
-@contextlib.asynccontextmanager
-async def open_resume(settings: RunSettings) -> AsyncIterator[RunSetup]:
-    """The last run of the settings' state dir, ready to execute; closed after."""
-    from installer.state import StateDir
-
-    state = StateDir(settings.resolved_state_dir())
-    check_resumable(settings, state)
-    os.umask(0o077)
-    with state.lock("resume"):
-        last = last_unfinished(settings, state)
-        async with contextlib.AsyncExitStack() as stack:
-            setup = await continue_setup(settings, state, last, stack)
-            try:
-                yield setup
-            finally:
-                setup.close()
 
 
 def journaled_answers(state_dir: Path, run_id: str) -> Answers | None:

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,11 +56,6 @@ class RunSetup:
     @property
     def dry_run(self) -> bool:
         return self.settings.dry_run
-
-    def resume_hint(self) -> str:
-        """The command that continues this run."""
-        return f"{PROG} resume" + (" --dry-run" if self.dry_run else "") + (
-            f" --state-dir {self.state.path}" if self.settings.explicit_state_dir else "")
 
     def runner(self, emit: Callable[[Event], None], plan: Plan | None = None) -> Runner:
         """A runner of this run's plan (or of `plan`, another part of the same run) that
@@ -172,27 +167,19 @@ def continue_run(
     release: Release,
     backends: Backends,
     lab: Lab | None = None,
-    mark_resumed: bool = True,
 ) -> RunSetup:
-    """Reopen run `run` of the journal to continue it (its finished steps stay finished).
-
-    `mark_resumed` False: the run's process takes over a run its command journaled already (a
-    new run, or a resume the command marked), so the journal is not touched again here."""
+    """Reopen run `run` of the journal to continue it (its finished steps stay finished): the
+    run's process takes over a run its command journaled already (a new run, or a resume the
+    command marked), so the journal is not touched again here."""
     from installer.journal import open_journal
     from installer.state import open_run_log
 
     secrets = state.secrets()
     secrets.load_admin_password(answers.identity.admin_password_file)
     journal = open_journal(state.journal_path)
-    if mark_resumed:
-        journal.run_resumed(run.id, {**run.options, **settings.journal_options()})
     log_path = state.log_path(run.id)
     logger = open_run_log(log_path, secrets.redactor)
-    if mark_resumed:
-        logger.info("resume of %s run %s", run.kind, run.id)
-    else:
-        logger.info("%s run %s continues in its own process (pid %d)", run.kind, run.id,
-                    os.getpid())
+    logger.info("%s run %s continues in its own process (pid %d)", run.kind, run.id, os.getpid())
     kind: RunKind = ("upgrade" if run.kind == "upgrade"
                      else "converge" if run.kind == "converge" else "install")
     return RunSetup(kind, state, journal, run.id, plan, answers, release, backends, secrets,
@@ -246,42 +233,3 @@ def interrupted_by(signals: Sequence[signal.Signals], interrupt: Callable[[], No
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
-
-
-async def stream_run(setup: RunSetup) -> AsyncGenerator[Event, None]:
-    """`stream_events`, then close the run's journal and log, also when the consumer stops
-    early (the run is cancelled first, so the journal records it as interrupted)."""
-    try:
-        async with contextlib.aclosing(stream_events(setup)) as events:
-            async for event in events:
-                yield event
-    finally:
-        setup.close()
-
-
-async def stream_events(setup: RunSetup) -> AsyncGenerator[Event, None]:
-    """Run `setup` and yield its Events as they happen, for the interactive front ends. Closing
-    the generator early cancels the run, which the journal records as interrupted (resumable)."""
-    from installer.events import PlanFinished
-
-    queue: asyncio.Queue[Event] = asyncio.Queue()
-    task = asyncio.create_task(execute(setup, queue.put_nowait, handle_signals=False))
-    try:
-        while True:
-            getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                # The run ended without its PlanFinished (a bug in the runner): say so.
-                task.result()
-                return
-            event = getter.result()
-            yield event
-            if isinstance(event, PlanFinished):
-                break
-        await task
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
