@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from installer.exits import Exit, UserError
 from installer.pipeline.backends import open_backends, real_mode_gate
+from installer.pipeline.deployed import DEPLOYING_KINDS
 from installer.pipeline.openrc import write_openrc
 from installer.pipeline.runs import RunSetup, interrupted_by, load_release_for, run_options
 
@@ -66,7 +67,7 @@ def _installed_run(state: StateDir, settings: RunSettings, *, live_check: bool =
     if not state.journal_path.exists():
         raise nothing
     with open_journal(state.journal_path) as journal:
-        runs = [r for r in journal.runs() if r.kind in ("install", "upgrade", "converge")]
+        runs = [r for r in journal.runs() if r.kind in DEPLOYING_KINDS]
     if not runs:
         raise nothing
     last = runs[0]
