@@ -84,7 +84,7 @@ def ask_removals(session: ConvergeSession, p: Prompter) -> None:
     names = session.deployed_host_names()
 
     def check(value: str) -> str | None:
-        if value and session.draft.host(value) is None:
+        if value and value not in names:
             return f"{value!r} is not a host of this cloud (its hosts: {', '.join(names)})."
         return None
 

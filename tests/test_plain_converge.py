@@ -42,7 +42,7 @@ def test_plain_mode_adds_two_hosts_through_the_cli(deployed: Path, tmp_path: Pat
     script = [
         "",  # what to do: adding hosts is the default
         "ubuntu@10.20.0.14", "ubuntu@10.20.0.15", "",  # two new hosts
-        "",  # remove no host
+        "node4", "",  # a host just added is not one of the cloud's to remove; remove none
         "", "", "",  # node1-3 keep their roles
         "2", "2",  # node4, node5: compute
         "",  # use these roles
@@ -56,6 +56,7 @@ def test_plain_mode_adds_two_hosts_through_the_cli(deployed: Path, tmp_path: Pat
     assert "1) Add hosts to a deployed cloud" in out
     assert "Choose 1-2 [add-hosts]: " in out
     assert "Stays as deployed (a converge does not change it): OpenStack release 2025.1" in out
+    assert "'node4' is not a host of this cloud (its hosts: node1, node2, node3)." in out
     assert "Hosts: 2 added (node4, node5), 0 removed, 3 kept." in out
     assert "0 removed, 188 untouched" in out
     assert "+ Add node4 as a machine of openstack-machines" in out
