@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from manifests.answers import Answers
+from manifests.answers import ROLES, Answers
 from manifests.files import size_text
 from manifests.gcpause import GcPause
 from manifests.yamlpos import Mark, Positions, YamlProblem, load_with_positions
@@ -237,12 +237,12 @@ def _message(err: Any, loc: tuple[str | int, ...], data: Any) -> str:
         return f"must be a list, not {_kind_of(value)}"
     if kind == "too_short":
         if field == "roles":
-            return "must list at least one role: control, compute or storage"
+            return f"must list at least one role: {_roles('or')}"
         if field == "hosts":
             return "must list at least one host"
         return "must not be empty"
     if kind == "literal_error" and field == "roles":
-        return f"{_show(value)} is not a role; roles are control, compute and storage"
+        return f"{_show(value)} is not a role; roles are {_roles('and')}"
     if kind == "string_pattern_mismatch":
         help_text = _PATTERN_HELP.get(field)
         if field == "name" and loc[:1] == ("deployment",):
@@ -320,3 +320,8 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def _roles(conjunction: str) -> str:
+    """'control, compute, storage and network': the roles there are, from the schema's list."""
+    return f"{', '.join(ROLES[:-1])} {conjunction} {ROLES[-1]}"

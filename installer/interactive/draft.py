@@ -270,7 +270,7 @@ def _partial_hosts(raw: Any, draft: Draft, bad: Callable[[str, str], None]) -> N
         unknown = [r for r in roles if r not in ROLES]
         if unknown:
             bad(f"{where}.roles", f"Host {name}: unknown role{'s' * (len(unknown) > 1)} "
-                f"{', '.join(map(str, unknown))}; roles are control, compute and storage.")
+                f"{', '.join(map(str, unknown))}; roles are {', '.join(ROLES)}.")
         devices = h.get("osd_devices") or []
         draft.hosts.append(HostDraft(
             name=name,

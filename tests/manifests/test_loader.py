@@ -199,12 +199,13 @@ def test_missing_required_keys_point_at_parent() -> None:
         (
             "roles: [control, compute, storage]",
             "roles: [control, networker]",
-            "hosts[0].roles[1]: 'networker' is not a role; roles are control, compute and storage",
+            "hosts[0].roles[1]: 'networker' is not a role; roles are control, compute, "
+            "storage and network",
         ),
         (
             "roles: [control, compute, storage]",
             "roles: []",
-            "hosts[0].roles: must list at least one role: control, compute or storage",
+            "hosts[0].roles: must list at least one role: control, compute, storage or network",
         ),
         (
             "roles: [control, compute, storage]",

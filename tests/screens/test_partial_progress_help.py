@@ -70,6 +70,7 @@ async def test_partial_answers_prefill_the_screens_and_show_problems_there(
         assert app.current == "roles"
         notes = str(app.screen.query_one("#prefill-notes", Static).render())
         assert "unknown role gpu" in notes
+        assert "roles are control, compute, storage, network" in notes
         # The file's roles are kept; node2 has none, so the rules say so until it gets one.
         assert session.draft.hosts[0].roles == ["control", "compute", "storage"]
         assert "node2: none" in str(app.screen.query_one("#rules", Static).render())
