@@ -33,6 +33,7 @@ from installer.planner.removal import removals
 from installer.steps.change import ConfigApplication, RefreshApplication, ScaleApplication
 from installer.steps.juju import Deploy, WaitSettled
 from installer.steps.k8s import NodesReady
+from installer.upgrade.targets import parse_version
 from manifests.answers import Answers
 from manifests.release import K8S_MODEL, Release
 
@@ -49,10 +50,13 @@ def refusals(deployed: Answers, target: Answers) -> list[Refusal]:
     of the target's field, saying which command does it."""
     out: list[Refusal] = []
     if target.release != deployed.release:
+        wanted, running = parse_version(target.release), parse_version(deployed.release)
+        older = wanted is not None and running is not None and wanted < running
+        how = ("a cloud is not moved back to an older release" if older else
+               f"`{PROG} upgrade --to {target.release}` changes releases")
         out.append(Refusal(("release",), (
             f"the cloud runs {deployed.release} and a converge keeps its release; set it back "
-            f"to {deployed.release!r} (`{PROG} upgrade --to {target.release}` changes "
-            "releases).")))
+            f"to {deployed.release!r} ({how}).")))
     for key in ("name", "region"):
         old, new = getattr(deployed.deployment, key), getattr(target.deployment, key)
         if old != new:

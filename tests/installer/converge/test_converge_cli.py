@@ -102,7 +102,7 @@ def test_an_unchanged_file_changes_nothing_and_says_so(
 
 
 @pytest.mark.parametrize(("field", "value", "says"), [
-    ("release", "2024.1", "upgrade --to 2024.1"),
+    ("release", "2024.1", "not moved back to an older release"),  # a downgrade: no upgrade
     ("network.management_cidr", "10.30.0.0/24", "sunbeam configure"),
     ("deployment.name", "other", "new install"),
 ])
